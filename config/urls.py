@@ -1,0 +1,11 @@
+"""Root URL configuration: the admin, the dashboard and the REST API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/", include("commitments.api.urls")),
+]

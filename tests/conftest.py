@@ -1,0 +1,45 @@
+import datetime
+
+import pytest
+
+from tests.factories import CommitmentFactory, MentionFactory, UserFactory
+
+SEED_FIXTURES = ["countries", "officials", "sources", "meetings", "commitments"]
+
+
+@pytest.fixture
+def seed_data(db, django_db_blocker):
+    """Load the fixtures built from the seed readout."""
+    from django.core.management import call_command
+
+    call_command("loaddata", *SEED_FIXTURES, verbosity=0)
+
+
+@pytest.fixture
+def commitment(db):
+    """Return a commitment made on 2023-04-26 with an origin mention."""
+    mention = MentionFactory(commitment=CommitmentFactory())
+    return mention.commitment
+
+
+@pytest.fixture
+def analyst(db):
+    return UserFactory(username="analyst", group="Analysts")
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="viewer", group="Viewers")
+
+
+@pytest.fixture
+def evidence():
+    return {
+        "evidence_url": "https://example.org/news/agreement-signed",
+        "evidence_title": "Agreement signed",
+        "evidence_publisher": "Example News",
+        "evidence_excerpt": "The agreement was signed today.",
+    }
+
+
+DAY = datetime.date(2023, 4, 26)
