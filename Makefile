@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint check pytest fixtures serve test-postgres load backup restore bench bench-quick screenshots clean
+.PHONY: help install demo test lint check pytest fixtures serve test-postgres load backup restore bench bench-quick screenshots clean schema
 
 help:
 	@echo "make demo           set up and serve the demo on http://$(HOST):$(PORT)/ (SQLite)"
@@ -50,3 +50,6 @@ test: lint check pytest
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles
+
+schema: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file docs/openapi.yaml

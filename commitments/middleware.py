@@ -21,9 +21,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        if "locked" in str(exception).lower() or _connection_is_usable():
-            # A real query error (or a lock that outlived the busy timeout) is a
-            # bug or an overload, not an outage; let the ordinary 500 path log it.
+        if not database_is_unavailable(exception):
             return None
         logger.error("Database unavailable while serving %s: %s", request.path, exception)
         response = JsonResponse(
@@ -42,6 +40,13 @@ class DatabaseUnavailableMiddleware:
         )
         response["Retry-After"] = "5"
         return response
+
+
+def database_is_unavailable(exception: Exception) -> bool:
+    """Return whether a database error means the server is gone, not a bad query."""
+    # A real query error (or a lock that outlived the busy timeout) is a bug or
+    # an overload, not an outage; the ordinary 500 path logs it.
+    return "locked" not in str(exception).lower() and not _connection_is_usable()
 
 
 def _connection_is_usable() -> bool:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.functions import Length, Upper
+from django.db.models.functions import Coalesce, Length, Upper
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -278,6 +278,39 @@ class SourceDocument(models.Model):
 
 
 class CommitmentQuerySet(models.QuerySet):
+    def with_status(self, as_of: datetime.date | None = None):
+        """Annotate `effective_status` and `effective_status_date`: now, or as of a day.
+
+        As of a day, the status is read from the timeline's effective dates, and
+        commitments first made after that day are left out.
+        """
+        if as_of is None:
+            return self.annotate(
+                effective_status=models.F("status"), effective_status_date=models.F("status_date")
+            )
+        timeline = StatusUpdate.objects.filter(
+            commitment=models.OuterRef("pk"), effective_date__lte=as_of
+        ).order_by("-effective_date", "-recorded_at", "-id")
+        return self.filter(meeting__date__lte=as_of).annotate(
+            effective_status=Coalesce(
+                models.Subquery(timeline.values("status")[:1]), models.Value(Status.ANNOUNCED.value)
+            ),
+            effective_status_date=Coalesce(
+                models.Subquery(timeline.values("effective_date")[:1]), models.F("meeting__date")
+            ),
+        )
+
+    def with_mentions_count(self):
+        """Annotate `mentions_count` with a correlated count, cheap on a page of rows."""
+        count = (
+            Mention.objects.filter(commitment=models.OuterRef("pk"))
+            .order_by()
+            .values("commitment")
+            .annotate(total=models.Count("id"))
+            .values("total")
+        )
+        return self.annotate(mentions_count=Coalesce(models.Subquery(count), models.Value(0)))
+
     def overdue(self, today: datetime.date | None = None):
         """Return commitments past their due date that are neither completed nor cancelled."""
         today = today or timezone.localdate()
@@ -450,6 +483,19 @@ class Commitment(models.Model):
             setattr(self, field, getattr(locked, field))
         return update
 
+    def replace_parties(self, parties: list[tuple["Country", str]]) -> None:
+        """Make the parties exactly `parties`, row by row so that the history records each."""
+        wanted = {country.pk: role for country, role in parties}
+        for party in list(self.parties.all()):
+            role = wanted.pop(party.country_id, None)
+            if role is None:
+                party.delete()
+            elif party.role != role:
+                party.role = role
+                party.save()
+        for country_code, role in wanted.items():
+            CommitmentParty.objects.create(commitment=self, country_id=country_code, role=role)
+
     def refresh_status(self) -> None:
         """Recompute the cached status from the timeline and bump the version."""
         self.status, self.status_date = self.projected_status()
@@ -471,7 +517,8 @@ class CommitmentParty(models.Model):
     class Meta:
         verbose_name = "party"
         verbose_name_plural = "parties"
-        ordering = ["commitment", "role", "country"]
+        # In the order the parties were recorded: the annotations list the lead first.
+        ordering = ["commitment", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["commitment", "country"], name="%(app_label)s_%(class)s_once_per_country"

@@ -35,6 +35,20 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
     def get_offset(self, request):
         return parse_non_negative(request, self.offset_query_param, allow_zero=True) or 0
 
+    def paginate_queryset(self, queryset, request, view=None):
+        page = self.slice_queryset(queryset, request)
+        return None if page is None else list(page)
+
+    def slice_queryset(self, queryset, request):
+        """Return the page as an unevaluated queryset, for read paths that pick columns."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.count = self.get_count(queryset)
+        self.offset = self.get_offset(request)
+        if self.count == 0 or self.offset > self.count:
+            return queryset.none()
+        return queryset[self.offset : self.offset + self.limit]
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

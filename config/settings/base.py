@@ -148,23 +148,29 @@ COMMITMENTS_STALE_AFTER_DAYS = int(os.environ.get("COMMITMENTS_STALE_AFTER_DAYS"
 # Reads are open to anonymous clients unless API_LOGIN_REQUIRED is set.
 API_LOGIN_REQUIRED = env_bool("API_LOGIN_REQUIRED")
 API_MAX_PAGE_SIZE = 500
+API_ANON_THROTTLE_RATE = os.environ.get("API_ANON_THROTTLE_RATE", "600/minute")
+API_TOKEN_THROTTLE_RATE = os.environ.get("API_TOKEN_THROTTLE_RATE", "10/minute")
 
 REST_FRAMEWORK = {
+    # Token first, so that an anonymous write is answered 401 with a
+    # WWW-Authenticate header rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["commitments.api.permissions.ModelPermissionsOrOpenRead"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "commitments.api.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "commitments.api.schema.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["commitments.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("API_ANON_THROTTLE_RATE", "600/minute"),
-        "token": os.environ.get("API_TOKEN_THROTTLE_RATE", "10/minute"),
-    },
+    "DEFAULT_THROTTLE_CLASSES": ["commitments.api.throttling.AnonymousThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -200,7 +206,24 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 
-DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
+DRF_STANDARDIZED_ERRORS = {
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+    "EXCEPTION_HANDLER_CLASS": "commitments.api.errors.CommitmentExceptionHandler",
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "413",
+        "415",
+        "429",
+        "500",
+        "503",
+    ],
+    "ERROR_SCHEMAS": "commitments.api.errors.ERROR_SCHEMAS",
+}
 
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours

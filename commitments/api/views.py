@@ -1,0 +1,287 @@
+"""The REST API's views."""
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from commitments.filters import CommitmentFilter, StatusUpdateFilter
+from commitments.models import (
+    Commitment,
+    Country,
+    Meeting,
+    Mention,
+    Official,
+    SourceDocument,
+    StatusUpdate,
+)
+
+from .errors import ClientErrorResponseSerializer, PreconditionFailed, PreconditionRequired
+from .read_path import commitment_rows
+from .serializers import (
+    CommitmentSerializer,
+    CommitmentUpdateSerializer,
+    CountrySerializer,
+    MeetingSerializer,
+    OfficialSerializer,
+    SourceDocumentDetailSerializer,
+    SourceDocumentSerializer,
+    StatusUpdateCreatedSerializer,
+    StatusUpdateSerializer,
+)
+from .throttling import TokenEndpointThrottle
+
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATE,
+    description=(
+        "Return statuses as they stood at the end of this day (YYYY-MM-DD), read from the "
+        "timeline; commitments first made after it are left out."
+    ),
+)
+ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+
+
+def read_as_of(request) -> datetime.date | None:
+    """Return the request's `as_of` day, or raise a 400 naming the parameter."""
+    raw = request.query_params.get("as_of")
+    if raw is None or raw == "":
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            {"as_of": [f"Must be a date as YYYY-MM-DD, got {raw[:30]!r}."]}
+        ) from None
+
+
+class CountryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Country.objects.all()
+    serializer_class = CountrySerializer
+    lookup_field = "code"
+
+
+class OfficialViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Official.objects.prefetch_related("positions")
+    serializer_class = OfficialSerializer
+    lookup_field = "slug"
+
+
+class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Meeting.objects.select_related("parent").prefetch_related("participations__official")
+    serializer_class = MeetingSerializer
+    lookup_field = "slug"
+
+
+class SourceDocumentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Source documents; the full text only on the detail view."""
+
+    queryset = SourceDocument.objects.defer("text")
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return SourceDocument.objects.all()
+        return super().get_queryset()
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return SourceDocumentDetailSerializer
+        return SourceDocumentSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF]),
+    retrieve=extend_schema(parameters=[AS_OF]),
+    partial_update=extend_schema(
+        request=CommitmentUpdateSerializer,
+        responses={
+            200: CommitmentSerializer,
+            412: OpenApiResponse(
+                ClientErrorResponseSerializer, description="The If-Match ETag is stale."
+            ),
+            428: OpenApiResponse(
+                ClientErrorResponseSerializer, description="The If-Match header is missing."
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description='The ETag from the last read, e.g. "7".',
+            )
+        ],
+    ),
+)
+class CommitmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Commitments, their current (or past) status, and edits to their descriptive fields."""
+
+    queryset = Commitment.objects.all()
+    serializer_class = CommitmentSerializer
+    filterset_class = CommitmentFilter
+    lookup_field = "slug"
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        request.as_of = read_as_of(request)
+
+    def get_queryset(self):
+        as_of = getattr(self.request, "as_of", None)
+        queryset = Commitment.objects.with_status(as_of).with_mentions_count()
+        if self.action == "list":
+            # Ties broken by slug, so that pages never overlap or skip.
+            return queryset.order_by("-effective_status_date", "slug")
+        return queryset.select_related("meeting").prefetch_related(
+            "parties",
+            Prefetch("mentions", Mention.objects.filter(is_origin=True), to_attr="origin_mentions"),
+        )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        ordering = queryset.query.order_by
+        if ordering and not any(field.lstrip("-") == "slug" for field in ordering):
+            queryset = queryset.order_by(*ordering, "slug")
+        return queryset
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "as_of": getattr(self.request, "as_of", None)}
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginator.slice_queryset(queryset, request)
+        rows = commitment_rows(page, request=request, as_of=request.as_of)
+        return self.get_paginated_response(rows)
+
+    def retrieve(self, request, *args, **kwargs):
+        commitment = self.get_object()
+        response = Response(self.get_serializer(commitment).data)
+        if request.as_of is None:
+            response["ETag"] = f'"{commitment.version}"'
+        return response
+
+    def update(self, request, *args, **kwargs):
+        header = request.headers.get("If-Match")
+        if not header:
+            raise PreconditionRequired()
+        match = ETAG_RE.match(header)
+        if match is None:
+            raise PreconditionFailed(
+                f'If-Match must be the ETag from the last read, e.g. "7"; got {header[:40]!r}.'
+            )
+        with transaction.atomic():
+            commitment = get_object_or_404(
+                Commitment.objects.select_for_update(), slug=kwargs["slug"]
+            )
+            self.check_object_permissions(request, commitment)
+            if int(match.group(1)) != commitment.version:
+                raise PreconditionFailed(
+                    f'The commitment is at version "{commitment.version}", not '
+                    f'"{match.group(1)}"; read it again and retry.'
+                )
+            serializer = CommitmentUpdateSerializer(commitment, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+        fresh = self.get_queryset().get(pk=commitment.pk)
+        response = Response(self.get_serializer(fresh).data)
+        response["ETag"] = f'"{fresh.version}"'
+        return response
+
+
+@extend_schema_view(
+    get=extend_schema(summary="A commitment's status timeline, newest first"),
+    post=extend_schema(
+        summary="Record a status update with its evidence",
+        request=StatusUpdateSerializer,
+        responses={201: StatusUpdateCreatedSerializer},
+    ),
+)
+class CommitmentStatusUpdatesView(generics.ListCreateAPIView):
+    """The status timeline of one commitment."""
+
+    serializer_class = StatusUpdateSerializer
+    queryset = StatusUpdate.objects.all()
+
+    def get_commitment(self) -> Commitment:
+        return get_object_or_404(
+            Commitment.objects.select_related("meeting"), slug=self.kwargs["slug"]
+        )
+
+    def get_queryset(self):
+        commitment = self.get_commitment()
+        return StatusUpdate.objects.filter(commitment=commitment).select_related(
+            "commitment", "recorded_by", "evidence_document"
+        )
+
+    def create(self, request, *args, **kwargs):
+        commitment = self.get_commitment()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            update = commitment.record_status_update(
+                **serializer.validated_data, recorded_by=request.user
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(
+                exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"non_field_errors": exc.messages}
+            ) from exc
+        data = StatusUpdateCreatedSerializer(
+            {"update": update, "commitment": commitment}, context=self.get_serializer_context()
+        ).data
+        response = Response(data, status=status.HTTP_201_CREATED)
+        response["ETag"] = f'"{commitment.version}"'
+        return response
+
+
+class StatusUpdateFeedView(generics.ListAPIView):
+    """Every status update across commitments, most recently recorded first."""
+
+    serializer_class = StatusUpdateSerializer
+    filterset_class = StatusUpdateFilter
+    queryset = StatusUpdate.objects.select_related(
+        "commitment", "recorded_by", "evidence_document"
+    ).order_by("-recorded_at", "-id")
+
+
+@csrf_exempt
+def endpoint_not_found(request, *args, **kwargs):
+    """Answer any unknown path under /api/ with a 404 in the API's error shape."""
+    return JsonResponse(
+        {
+            "type": "client_error",
+            "errors": [
+                {"code": "not_found", "detail": "No API endpoint at this path.", "attr": None}
+            ],
+        },
+        status=404,
+    )
+
+
+class ThrottledObtainAuthToken(ObtainAuthToken):
+    """Exchange a username and password for an API token; throttled against guessing."""
+
+    throttle_classes = [TokenEndpointThrottle]

@@ -1,0 +1,165 @@
+"""Query-parameter filters for the API's commitment and status-update lists."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from .choices import Category, PartyRole, Status
+from .models import Commitment, CommitmentParty, Country, Meeting, Mention, StatusUpdate
+
+
+class CommaSeparatedWidget(forms.SelectMultiple):
+    """Read a multi-valued parameter given as `a,b`, as `x=a&x=b`, or as both."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name, "")]
+        return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+class MultipleStatusFilter(django_filters.MultipleChoiceFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", Status.choices)
+        kwargs.setdefault("widget", CommaSeparatedWidget)
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.Field):
+    """A boolean that refuses anything but true/false (or 1/0), instead of ignoring it."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise forms.ValidationError(
+            f"Must be true or false, got {str(value)[:20]!r}.", code="invalid"
+        )
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class CountryCodeField(forms.CharField):
+    """An ISO alpha-2 code of a country in the database, upper-cased."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.strip().upper() if value else value
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not Country.objects.filter(code=value).exists():
+            raise forms.ValidationError(
+                f"Unknown country code {value[:10]!r}; use an ISO alpha-2 code such as KZ.",
+                code="invalid_choice",
+            )
+
+
+class CountryCodeFilter(django_filters.CharFilter):
+    field_class = CountryCodeField
+
+
+def parties_with(code: str, role: str | None = None):
+    """Return a correlated EXISTS over the commitment's parties for one country."""
+    parties = CommitmentParty.objects.filter(commitment=OuterRef("pk"), country_id=code)
+    if role:
+        parties = parties.filter(role=role)
+    return Exists(parties)
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    """Filters of /api/commitments/; with `as_of`, status filters apply to the past status."""
+
+    status = MultipleStatusFilter(field_name="effective_status", label="Status (several allowed)")
+    category = django_filters.MultipleChoiceFilter(
+        choices=Category.choices, widget=CommaSeparatedWidget, label="Category (several allowed)"
+    )
+    country = CountryCodeFilter(method="filter_country", label="Any party (ISO alpha-2)")
+    lead = CountryCodeFilter(method="filter_lead", label="A lead party (ISO alpha-2)")
+    meeting = django_filters.ModelChoiceFilter(
+        queryset=Meeting.objects.all(), to_field_name="slug", label="Meeting slug"
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="lte", label="Due on or before (YYYY-MM-DD)"
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="gte", label="Due on or after (YYYY-MM-DD)"
+    )
+    overdue = StrictBooleanFilter(method="filter_overdue", label="Past due and open")
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Updated at or after (ISO 8601)"
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=200, label="Words in title, description or quote"
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("effective_status_date", "status_date"),
+            ("due_date", "due_date"),
+            ("updated_at", "updated_at"),
+            ("title", "title"),
+            ("slug", "slug"),
+        ),
+    )
+
+    class Meta:
+        model = Commitment
+        fields = []
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(parties_with(value)) if value else queryset
+
+    def filter_lead(self, queryset, name, value):
+        return queryset.filter(parties_with(value, PartyRole.LEAD)) if value else queryset
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        day = self.request.as_of if getattr(self.request, "as_of", None) else timezone.localdate()
+        overdue = Q(due_date__lt=day) & ~Q(effective_status__in=Status.closed())
+        return queryset.filter(overdue if value else ~overdue)
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        quoted = Mention.objects.filter(commitment=OuterRef("pk"), quote__icontains=value)
+        return queryset.filter(
+            Q(title__icontains=value) | Q(description__icontains=value) | Exists(quoted)
+        )
+
+
+class StatusUpdateFilter(django_filters.FilterSet):
+    """Filters of the global status-update feed."""
+
+    since = django_filters.IsoDateTimeFilter(
+        field_name="recorded_at", lookup_expr="gte", label="Recorded at or after (ISO 8601)"
+    )
+    status = MultipleStatusFilter(field_name="status", label="Status (several allowed)")
+    country = CountryCodeFilter(method="filter_country", label="Any party (ISO alpha-2)")
+
+    class Meta:
+        model = StatusUpdate
+        fields = []
+
+    def filter_country(self, queryset, name, value):
+        if not value:
+            return queryset
+        parties = CommitmentParty.objects.filter(
+            commitment=OuterRef("commitment_id"), country_id=value
+        )
+        return queryset.filter(Exists(parties))
+
+
+def parse_as_of(raw: str | None) -> datetime.date | None:
+    """Return the `as_of` day, None when absent; raise ValueError when malformed."""
+    if raw is None or raw == "":
+        return None
+    return datetime.date.fromisoformat(raw)

@@ -1,0 +1,196 @@
+"""GET /api/commitments/: representation, filters, ordering, time travel, pagination."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from commitments.choices import Status
+from commitments.models import Commitment
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+URL = "/api/commitments/"
+
+
+def slugs(response):
+    assert response.status_code == 200, response.content
+    return [item["slug"] for item in response.json()["results"]]
+
+
+def get_all(client, **params):
+    return slugs(client.get(URL, {"limit": 500, **params}))
+
+
+@pytest.fixture
+def visa(seed_data):
+    return Commitment.objects.get(slug="cn-kz-mutual-visa-exemption")
+
+
+def test_commitment_has_the_documented_shape(api_client, visa):
+    body = api_client.get(f"{URL}{visa.slug}/").json()
+    assert list(body) == [
+        "slug",
+        "title",
+        "description",
+        "category",
+        "status",
+        "status_date",
+        "due_date",
+        "overdue",
+        "parties",
+        "meeting",
+        "origin",
+        "mentions_count",
+        "created_at",
+        "updated_at",
+        "version",
+        "url",
+    ]
+    assert body["parties"] == [{"country": "CN", "role": "lead"}, {"country": "KZ", "role": "lead"}]
+    assert body["meeting"]["date"] == "2023-04-26"
+    assert body["meeting"]["city"] == "Xi’an"
+    origin = body["origin"]
+    text = visa.mentions.get().document.text
+    assert text[origin["start"] : origin["end"]] == origin["quote"]
+    assert origin["quote"].startswith("China and Kazakhstan will take the signing")
+    assert body["status"] == "announced"
+    assert body["url"] == f"http://testserver{URL}{visa.slug}/"
+
+
+def test_list_and_detail_agree(api_client, visa):
+    listed = next(
+        item
+        for item in api_client.get(URL, {"limit": 500}).json()["results"]
+        if item["slug"] == visa.slug
+    )
+    assert listed == api_client.get(f"{URL}{visa.slug}/").json()
+
+
+def test_unknown_slug_is_404_in_the_standard_shape(api_client, seed_data):
+    response = api_client.get(f"{URL}no-such-commitment/")
+    assert response.status_code == 404
+    assert response.json()["type"] == "client_error"
+    assert response.json()["errors"][0]["code"] == "not_found"
+
+
+def test_filter_by_country_returns_every_commitment_kazakhstan_is_party_to(api_client, seed_data):
+    expected = set(Commitment.objects.filter(parties__country="KZ").values_list("slug", flat=True))
+    assert set(get_all(api_client, country="KZ")) == expected
+    assert "cn-consulate-general-aktobe" in expected
+    assert "cn-tj-luban-workshop" not in expected
+    assert set(get_all(api_client, country="kz")) == expected
+
+
+def test_filter_by_lead_keeps_only_lead_parties(api_client, seed_data):
+    led = set(get_all(api_client, lead="KZ"))
+    assert "kz-consulate-general-xian" in led
+    assert "cn-consulate-general-aktobe" not in led
+
+
+def test_filter_by_status_accepts_commas_and_repeats(api_client, visa, evidence):
+    visa.record_status_update(status=Status.COMPLETED, effective_date=D(2023, 11, 10), **evidence)
+    assert get_all(api_client, status="completed") == [visa.slug]
+    with_commas = get_all(api_client, status="completed,stalled")
+    repeated = slugs(api_client.get(f"{URL}?status=completed&status=stalled&limit=500"))
+    assert with_commas == repeated == [visa.slug]
+    assert visa.slug not in get_all(api_client, status="announced")
+
+
+def test_filter_by_category_and_meeting(api_client, seed_data):
+    assert set(get_all(api_client, category="consular_presence")) == {
+        "kz-consulate-general-xian",
+        "cn-consulate-general-aktobe",
+    }
+    kg_talks = set(get_all(api_client, meeting="2023-04-26-xian-cn-kg-talks"))
+    assert "cn-kg-uz-railway-feasibility-study" in kg_talks
+    assert all(Commitment.objects.get(slug=s).meeting.slug.endswith("kg-talks") for s in kg_talks)
+
+
+def test_due_and_overdue_filters(api_client, seed_data, evidence):
+    sco = "cn-supports-kg-sco-heads-of-government-meeting-2023"
+    assert get_all(api_client, due_before="2023-12-31") == [sco]
+    assert get_all(api_client, due_after="2024-01-01") == []
+    assert get_all(api_client, overdue="true") == [sco]
+    assert sco not in get_all(api_client, overdue="false")
+    Commitment.objects.get(slug=sco).record_status_update(
+        status=Status.COMPLETED, effective_date=D(2023, 10, 26), **evidence
+    )
+    assert get_all(api_client, overdue="true") == []
+
+
+def test_updated_since(api_client, visa, evidence):
+    before = timezone.now()
+    visa.record_status_update(status=Status.FORMALIZED, effective_date=D(2023, 9, 1), **evidence)
+    assert get_all(api_client, updated_since=before.isoformat()) == [visa.slug]
+
+
+def test_search_covers_title_description_and_quote(api_client, seed_data):
+    assert "cn-kg-uz-railway-feasibility-study" in get_all(api_client, search="railway")
+    # "Aktobe" is in the quote and titles; "respectively" only in the quote.
+    assert set(get_all(api_client, search="respectively")) >= {
+        "kz-consulate-general-xian",
+        "cn-consulate-general-aktobe",
+    }
+    assert get_all(api_client, search="Luban") == ["cn-tj-luban-workshop"]
+
+
+@pytest.mark.parametrize("field", ["status_date", "due_date", "updated_at", "title"])
+def test_ordering_ascending_and_descending(api_client, seed_data, field):
+    ascending = api_client.get(URL, {"ordering": field, "limit": 500}).json()["results"]
+    descending = api_client.get(URL, {"ordering": f"-{field}", "limit": 500}).json()["results"]
+    keys = [item[field] or "" for item in ascending]
+    assert keys == sorted(keys)
+    assert [item[field] or "" for item in descending] == sorted(keys, reverse=True)
+
+
+def test_time_travel_reads_the_timeline(api_client, visa, evidence):
+    visa.record_status_update(status=Status.FORMALIZED, effective_date=D(2023, 9, 1), **evidence)
+    visa.record_status_update(status=Status.COMPLETED, effective_date=D(2023, 11, 10), **evidence)
+    past = api_client.get(f"{URL}{visa.slug}/", {"as_of": "2023-10-01"}).json()
+    assert (past["status"], past["status_date"]) == ("formalized", "2023-09-01")
+    assert get_all(api_client, status="completed", as_of="2023-12-31") == [visa.slug]
+    assert get_all(api_client, status="completed", as_of="2023-11-09") == []
+    assert visa.slug in get_all(api_client, status="formalized", as_of="2023-11-09")
+    assert visa.slug in get_all(api_client, status="announced", as_of="2023-04-26")
+
+
+def test_time_travel_leaves_out_commitments_not_yet_made(api_client, visa):
+    assert get_all(api_client, as_of="2023-04-25") == []
+    assert api_client.get(f"{URL}{visa.slug}/", {"as_of": "2023-04-25"}).status_code == 404
+    assert len(get_all(api_client, as_of="2023-04-26")) == Commitment.objects.count()
+
+
+def test_time_travel_combines_with_ordering(api_client, visa, evidence):
+    visa.record_status_update(status=Status.COMPLETED, effective_date=D(2023, 11, 10), **evidence)
+    ordered = get_all(api_client, as_of="2023-12-31", ordering="-status_date")
+    assert ordered[0] == visa.slug
+    ordered = get_all(api_client, as_of="2023-05-01", ordering="-status_date")
+    assert ordered[0] != visa.slug or len(set(ordered)) == 1
+
+
+def test_limit_is_clamped_to_the_documented_maximum(api_client, seed_data, settings):
+    body = api_client.get(URL, {"limit": 100000}).json()
+    assert len(body["results"]) == min(Commitment.objects.count(), settings.API_MAX_PAGE_SIZE)
+
+
+def test_pages_do_not_overlap(api_client, seed_data):
+    first = slugs(api_client.get(URL, {"limit": 10}))
+    second = slugs(api_client.get(URL, {"limit": 10, "offset": 10}))
+    assert not set(first) & set(second)
+    everything = get_all(api_client)
+    assert everything[:20] == first + second
+
+
+@pytest.mark.parametrize("size", [1, 10, 100, 500])
+def test_list_runs_a_constant_number_of_queries(
+    api_client, seed_data, django_assert_max_num_queries, size
+):
+    with django_assert_max_num_queries(5):
+        response = api_client.get(
+            URL, {"limit": size, "country": "KZ", "status": "announced", "ordering": "title"}
+        )
+    assert response.status_code == 200
+    with django_assert_max_num_queries(4):
+        api_client.get(URL, {"limit": size, "as_of": "2024-01-01", "category": "trade"})

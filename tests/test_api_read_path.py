@@ -1,0 +1,60 @@
+"""The list's purpose-built read path produces exactly what the serializers describe."""
+
+import datetime
+
+import orjson
+import pytest
+from django.db.models import Prefetch
+from rest_framework.test import APIRequestFactory
+
+from commitments.api.read_path import commitment_rows
+from commitments.api.renderers import dumps
+from commitments.api.serializers import CommitmentSerializer
+from commitments.choices import Status
+from commitments.models import Commitment, Mention
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def serializer_output(request, as_of):
+    queryset = (
+        Commitment.objects.with_status(as_of)
+        .with_mentions_count()
+        .select_related("meeting")
+        .prefetch_related(
+            "parties",
+            Prefetch("mentions", Mention.objects.filter(is_origin=True), to_attr="origin_mentions"),
+        )
+        .order_by("slug")
+    )
+    data = CommitmentSerializer(
+        queryset, many=True, context={"request": request, "as_of": as_of}
+    ).data
+    return orjson.loads(dumps(data))
+
+
+def read_path_output(request, as_of):
+    page = Commitment.objects.with_status(as_of).with_mentions_count().order_by("slug")
+    return orjson.loads(dumps(commitment_rows(page, request=request, as_of=as_of)))
+
+
+@pytest.mark.parametrize("as_of", [None, D(2023, 4, 26), D(2023, 10, 1), D(2024, 6, 30)])
+def test_read_path_equals_the_serializer_for_every_seed_commitment(seed_data, evidence, as_of):
+    visa = Commitment.objects.get(slug="cn-kz-mutual-visa-exemption")
+    visa.record_status_update(status=Status.FORMALIZED, effective_date=D(2023, 9, 1), **evidence)
+    visa.record_status_update(status=Status.COMPLETED, effective_date=D(2023, 11, 10), **evidence)
+    Commitment.objects.get(slug="cn-tj-luban-workshop").record_status_update(
+        status=Status.STALLED, effective_date=D(2024, 1, 5), **evidence
+    )
+    request = APIRequestFactory().get("/api/commitments/")
+    expected = serializer_output(request, as_of)
+    assert len(expected) == Commitment.objects.count()
+    assert read_path_output(request, as_of) == expected
+
+
+def test_read_path_returns_nothing_for_an_empty_page(seed_data):
+    request = APIRequestFactory().get("/api/commitments/")
+    empty = Commitment.objects.with_status().with_mentions_count().none()
+    assert commitment_rows(empty, request=request, as_of=None) == []
