@@ -316,9 +316,12 @@ class CommitmentQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         return self.filter(due_date__lt=today).exclude(status__in=Status.closed())
 
-    def not_assessed_since(self, cutoff: datetime.date):
-        """Return commitments whose last status change is older than `cutoff`."""
-        return self.filter(status_date__lt=cutoff)
+    def not_assessed_since(self, cutoff: datetime.datetime):
+        """Return commitments with no status update recorded since `cutoff`."""
+        return self.filter(
+            models.Q(last_assessed_at__lt=cutoff)
+            | models.Q(last_assessed_at__isnull=True, created_at__lt=cutoff)
+        )
 
 
 class CommitmentManager(models.Manager.from_queryset(CommitmentQuerySet)):
@@ -347,11 +350,16 @@ class Commitment(models.Model):
     # parties, its mentions or its timeline); the API's ETag and the admin's
     # stale-save check compare it.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # When an analyst last recorded a status update (not when it took effect):
+    # the dashboard's "not assessed for N days" reads it.
+    last_assessed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = CommitmentManager()
-    history = HistoricalRecords(excluded_fields=["status", "status_date", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["status", "status_date", "last_assessed_at", "updated_at"]
+    )
 
     class Meta:
         verbose_name = "commitment"
@@ -364,6 +372,7 @@ class Commitment(models.Model):
             models.Index(fields=["due_date"], name="commitment_due_date_idx"),
             models.Index(fields=["updated_at"], name="commitment_updated_at_idx"),
             models.Index(fields=["status_date", "slug"], name="commitment_status_date_idx"),
+            models.Index(fields=["last_assessed_at"], name="commitment_assessed_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -499,8 +508,11 @@ class Commitment(models.Model):
     def refresh_status(self) -> None:
         """Recompute the cached status from the timeline and bump the version."""
         self.status, self.status_date = self.projected_status()
+        self.last_assessed_at = self.status_updates.aggregate(latest=models.Max("recorded_at"))[
+            "latest"
+        ]
         self.version += 1
-        self.save(update_fields=["status", "status_date", "version"])
+        self.save(update_fields=["status", "status_date", "last_assessed_at", "version"])
 
 
 class CommitmentParty(models.Model):

@@ -1,0 +1,122 @@
+"""The dashboard page: where commitments stand, by status and by country."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils import timezone
+
+from .choices import COMPLIANCE_SCORES, PartyRole, Status
+from .models import Commitment, CommitmentParty, Country
+
+LIST_LIMIT = 100
+
+
+@dataclass
+class Bar:
+    label: str
+    value: int
+    width: float
+    css_class: str = ""
+
+
+@dataclass
+class ComplianceRow:
+    country: Country
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def score(self) -> float:
+        """Return the mean score: completed +1, stalled or cancelled -1, others 0."""
+        points = sum(COMPLIANCE_SCORES[status] * n for status, n in self.counts.items())
+        return points / self.total if self.total else 0.0
+
+    @property
+    def percentage(self) -> float:
+        """Return the score on the G7 Research Group's 0-100 % scale."""
+        return (self.score + 1) / 2 * 100
+
+    @property
+    def cells(self) -> list[int]:
+        return [self.counts.get(status, 0) for status in Status.values]
+
+
+def bars(pairs: list[tuple[str, int, str]]) -> list[Bar]:
+    top = max((value for _, value, _ in pairs), default=0) or 1
+    return [Bar(label, value, 100 * value / top, css) for label, value, css in pairs]
+
+
+def stale_days(request) -> tuple[int, str | None]:
+    """Return N for the stale list from ?days=, or the default with a message."""
+    default = settings.COMMITMENTS_STALE_AFTER_DAYS
+    raw = request.GET.get("days")
+    if raw is None or raw == "":
+        return default, None
+    if raw.isdigit() and 0 < int(raw) <= 36500:
+        return int(raw), None
+    return default, f"“days” must be a whole number from 1 to 36500; showing {default}."
+
+
+def dashboard_view(request, site_context: dict):
+    """Render the dashboard; the admin site has already checked the login."""
+    if not request.user.has_perm("commitments.view_commitment"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    days, days_error = stale_days(request)
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+
+    by_status = dict(Commitment.objects.order_by().values_list("status").annotate(n=Count("id")))
+    countries = Country.objects.in_bulk()
+    by_country = (
+        CommitmentParty.objects.order_by()
+        .values_list("country_id")
+        .annotate(n=Count("commitment_id", distinct=True))
+    )
+    by_lead = (
+        CommitmentParty.objects.filter(role=PartyRole.LEAD)
+        .order_by()
+        .values_list("country_id", "commitment__status")
+        .annotate(n=Count("id"))
+    )
+    compliance: dict[str, ComplianceRow] = {}
+    for code, status, n in by_lead:
+        row = compliance.setdefault(code, ComplianceRow(countries[code]))
+        row.counts[status] = n
+
+    overdue = Commitment.objects.overdue(today).select_related("meeting").order_by("due_date")
+    stale = (
+        Commitment.objects.not_assessed_since(cutoff)
+        .select_related("meeting")
+        .order_by("last_assessed_at", "created_at", "slug")
+    )
+    context = {
+        **site_context,
+        "title": "Dashboard",
+        "total": sum(by_status.values()),
+        "status_bars": bars(
+            [(label, by_status.get(value, 0), f"status-{value}") for value, label in Status.choices]
+        ),
+        "country_bars": bars(
+            sorted(
+                ((countries[code].name, n, "") for code, n in by_country),
+                key=lambda bar: (-bar[1], bar[0]),
+            )
+        ),
+        "statuses": Status.choices,
+        "compliance": sorted(compliance.values(), key=lambda row: (-row.score, row.country.name)),
+        "overdue": overdue[:LIST_LIMIT],
+        "overdue_count": overdue.count(),
+        "stale": stale[:LIST_LIMIT],
+        "stale_count": stale.count(),
+        "days": days,
+        "days_error": days_error,
+        "list_limit": LIST_LIMIT,
+    }
+    return render(request, "admin/commitments/dashboard.html", context)
