@@ -53,3 +53,7 @@ clean:
 
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+# Retake the README's screenshots (docs/screenshots/) from the browser tests.
+screenshots: install
+	SAVE_SCREENSHOTS=1 $(BIN)/pytest -q -m browser -p no:logging

@@ -351,34 +351,42 @@ class CommitmentForm(forms.ModelForm):
                     "reapply your edits.",
                     expected,
                     current.version,
-                    describe_changes_since(current, expected),
+                    describe_changes_since(
+                        current,
+                        expected,
+                        {
+                            name: cleaned[name]
+                            for name in CommitmentForm.Meta.fields
+                            if name in cleaned
+                        },
+                    ),
                 ),
                 code="stale",
             )
         return cleaned
 
 
-def describe_changes_since(commitment: Commitment, version: int | None) -> str:
-    """Return who changed what in a commitment after it was at `version`."""
+def describe_changes_since(commitment: Commitment, version: int | None, submitted: dict) -> str:
+    """Return who saved the commitment after `version`, and how it differs from `submitted`."""
     version = version or 0
     baseline = commitment.history.filter(version__lte=version).order_by("-history_date").first()
     since = baseline.history_date if baseline else commitment.created_at
     lines = []
-    records = commitment.history.filter(version__gt=version).select_related("history_user")
-    for record in records.order_by("history_date"):
-        previous = record.prev_record
-        if previous is None:
-            continue
-        changes = [
-            f"{change.field} “{_short(change.old)}” → “{_short(change.new)}”"
-            for change in record.diff_against(previous, excluded_fields=["version"]).changes
-        ]
-        if changes:
-            lines.append(f"{record.history_user or 'someone'} changed {', '.join(changes)}")
+    editors = {
+        str(record.history_user or "someone")
+        for record in commitment.history.filter(version__gt=version).select_related("history_user")
+    }
+    if editors:
+        lines.append(f"saved by {', '.join(sorted(editors))}")
+    differences = [
+        f"{name} is now “{_short(getattr(commitment, name))}”"
+        for name, value in submitted.items()
+        if getattr(commitment, name) != value
+    ]
+    if differences:
+        lines.append("; ".join(differences))
     if CommitmentParty.history.filter(commitment_id=commitment.pk, history_date__gt=since).exists():
         lines.append("the parties changed")
-    if Mention.history.filter(commitment_id=commitment.pk, history_date__gt=since).exists():
-        lines.append("the mentions changed")
     updates = commitment.status_updates.filter(recorded_at__gt=since).select_related("recorded_by")
     for update in updates.order_by("recorded_at"):
         lines.append(
