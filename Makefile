@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint check pytest fixtures serve test-postgres load backup restore bench bench-quick screenshots clean schema
+.PHONY: help install demo test lint check pytest fixtures serve test-postgres load backup restore bench bench-quick screenshots clean schema test-postgres load
 
 help:
 	@echo "make demo           set up and serve the demo on http://$(HOST):$(PORT)/ (SQLite)"
@@ -57,3 +57,37 @@ schema: install
 # Retake the README's screenshots (docs/screenshots/) from the browser tests.
 screenshots: install
 	SAVE_SCREENSHOTS=1 $(BIN)/pytest -q -m browser -p no:logging
+
+# The PostgreSQL pass of CI, on a throwaway local server.
+test-postgres: install
+	.ci/with-postgres $(MAKE) pytest
+
+# Concurrent readers and writers through gunicorn on a scratch SQLite database
+# (or on DATABASE_URL, which then receives the test's status updates).
+LOAD_ARGS ?= --duration 20 --readers 8 --writers 4
+load: install
+	@scratch=$$(mktemp -d); \
+	SQLITE_PATH=$$scratch/load.sqlite3 $(MANAGE) migrate --no-input -v0 && \
+	SQLITE_PATH=$$scratch/load.sqlite3 $(MANAGE) load_test $(LOAD_ARGS); \
+	status=$$?; rm -rf $$scratch; exit $$status
+
+# A JSON backup under backups/; restore with `make restore BACKUP=backups/....json`
+# into an empty, migrated database (SQLite or DATABASE_URL).
+backup: install
+	$(MANAGE) backup
+
+restore: install
+	@test -n "$(BACKUP)" || (echo "usage: make restore BACKUP=backups/<file>.json" >&2; exit 2)
+	$(MANAGE) migrate --no-input
+	$(MANAGE) restore "$(BACKUP)"
+
+# Production serving: gunicorn + whitenoise with config.settings.production.
+# Needs SECRET_KEY and ALLOWED_HOSTS (and usually DATABASE_URL) in the environment.
+WORKERS ?= 2
+PROD := DJANGO_SETTINGS_MODULE=config.settings.production
+serve: install
+	$(PROD) $(MANAGE) check --deploy
+	$(PROD) $(MANAGE) collectstatic --no-input -v0
+	$(PROD) $(MANAGE) migrate --no-input
+	$(PROD) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
+		--workers $(WORKERS) --threads 4 --worker-class gthread --access-logfile -

@@ -4,7 +4,7 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from .choices import Category, PartyRole, Status
@@ -74,6 +74,15 @@ def parties_with(code: str, role: str | None = None):
     return Exists(parties)
 
 
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Order with empty values last in both directions, the same on every database."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        expression = F(self.param_map[param.lstrip("-")])
+        return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+
+
 class CommitmentFilter(django_filters.FilterSet):
     """Filters of /api/commitments/; with `as_of`, status filters apply to the past status."""
 
@@ -99,7 +108,7 @@ class CommitmentFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", max_length=200, label="Words in title, description or quote"
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = NullsLastOrderingFilter(
         fields=(
             ("effective_status_date", "status_date"),
             ("due_date", "due_date"),

@@ -1,4 +1,5 @@
 import datetime
+from importlib import import_module
 
 import pytest
 
@@ -8,7 +9,7 @@ SEED_FIXTURES = ["countries", "officials", "sources", "meetings", "commitments"]
 
 
 @pytest.fixture
-def seed_data(db, django_db_blocker):
+def seed_data(roles):
     """Load the fixtures built from the seed readout."""
     from django.core.management import call_command
 
@@ -23,12 +24,24 @@ def commitment(db):
 
 
 @pytest.fixture
-def analyst(db):
+def roles(db):
+    """Make sure the Analysts and Viewers groups exist.
+
+    A data migration creates them, but the flush after each transactional
+    test empties every table, so tests that come later create them again.
+    """
+    from django.apps import apps
+
+    import_module("commitments.migrations.0002_roles").create_groups(apps, None)
+
+
+@pytest.fixture
+def analyst(roles):
     return UserFactory(username="analyst", group="Analysts")
 
 
 @pytest.fixture
-def viewer(db):
+def viewer(roles):
     return UserFactory(username="viewer", group="Viewers")
 
 

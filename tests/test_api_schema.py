@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis import checks
@@ -58,6 +60,20 @@ api_schema = schemathesis.openapi.from_path(str(SCHEMA_FILE))
 api_schema.app = WSGIHandler()
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Keep the test's database connection open across in-process requests.
+
+    Django closes connections at the end of each request; its test client
+    disconnects that handler, and so must this direct WSGI caller.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
 @api_schema.parametrize()
 @hypothesis_settings(
@@ -67,7 +83,7 @@ api_schema.app = WSGIHandler()
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_conforms_to_its_schema(case, seed_data, analyst):
+def test_api_conforms_to_its_schema(case, keep_test_connection, seed_data, analyst):
     from rest_framework.authtoken.models import Token
 
     token, _ = Token.objects.get_or_create(user=analyst)

@@ -2,11 +2,9 @@
 
 import os
 import shutil
-from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -57,10 +55,7 @@ def browser():
 
 
 @pytest.fixture
-def seeded(live_server):
-    # The flush between transactional tests drops what data migrations
-    # created, the groups among them: create them again.
-    import_module("commitments.migrations.0002_roles").create_groups(django_apps, None)
+def seeded(live_server, roles):
     call_command("loaddata", *SEED_FIXTURES, verbosity=0)
     for username, group in [("ana", "Analysts"), ("ben", "Analysts"), ("vic", "Viewers")]:
         user = User.objects.create_user(username, password=PASSWORD, is_staff=True)

@@ -161,9 +161,9 @@ class CommitmentViewSet(
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        ordering = queryset.query.order_by
-        if ordering and not any(field.lstrip("-") == "slug" for field in ordering):
-            queryset = queryset.order_by(*ordering, "slug")
+        if "ordering" in self.request.query_params:
+            # Ties broken by slug here too, so that pages never overlap.
+            queryset = queryset.order_by(*queryset.query.order_by, "slug")
         return queryset
 
     def get_serializer_context(self):

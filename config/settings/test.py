@@ -1,11 +1,33 @@
-"""Settings for the test suite: fast password hashing, no throttling surprises."""
+"""Settings for the test suite: fast password hashing, real databases, no throttling surprises."""
+
+import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
+from .base import DATABASES, SQLITE_OPTIONS
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# SQLite tests use a file, not memory: the concurrency tests need WAL, busy
+# timeouts and one connection per thread, as in production.
+_TEST_DIR = Path(os.environ.get("TEST_DB_DIR", tempfile.gettempdir()))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(_TEST_DIR / f"commitments-test-{os.getpid()}.sqlite3")
+    }
+
+# A second, always-SQLite database for the cross-engine backup round trip.
+DATABASES["sqlite"] = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": str(_TEST_DIR / "commitments-other.sqlite3"),
+    "OPTIONS": dict(SQLITE_OPTIONS),
+    "TEST": {"NAME": str(_TEST_DIR / f"commitments-other-test-{os.getpid()}.sqlite3")},
+}
+
 # Tests that exercise throttling set their own rates.
 API_ANON_THROTTLE_RATE = "100000/minute"
 API_TOKEN_THROTTLE_RATE = "100000/minute"
