@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint check pytest fixtures serve test-postgres load backup restore bench bench-quick screenshots clean schema test-postgres load
+.PHONY: help install demo test lint check pytest fixtures serve test-postgres load backup restore bench bench-quick screenshots clean schema test-postgres load bench-quick
 
 help:
 	@echo "make demo           set up and serve the demo on http://$(HOST):$(PORT)/ (SQLite)"
@@ -91,3 +91,10 @@ serve: install
 	$(PROD) $(MANAGE) migrate --no-input
 	$(PROD) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
 		--workers $(WORKERS) --threads 4 --worker-class gthread --access-logfile -
+
+# Benchmarks: ratios against baselines measured in the same run (bench/results.json).
+bench: install
+	$(BIN)/python -m bench.run
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick

@@ -8,7 +8,14 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from .choices import Category, PartyRole, Status
-from .models import Commitment, CommitmentParty, Country, Meeting, Mention, StatusUpdate
+from .models import (
+    Commitment,
+    CommitmentParty,
+    Meeting,
+    Mention,
+    StatusUpdate,
+    country_code_exists,
+)
 
 
 class CommaSeparatedWidget(forms.SelectMultiple):
@@ -55,7 +62,7 @@ class CountryCodeField(forms.CharField):
 
     def validate(self, value):
         super().validate(value)
-        if value and not Country.objects.filter(code=value).exists():
+        if value and not country_code_exists(value):
             raise forms.ValidationError(
                 f"Unknown country code {value[:10]!r}; use an ISO alpha-2 code such as KZ.",
                 code="invalid_choice",

@@ -1,6 +1,7 @@
 """The commitment database: who met, what they promised, and what became of it."""
 
 import datetime
+import functools
 import hashlib
 import uuid
 
@@ -66,6 +67,22 @@ class Country(models.Model):
 
     def natural_key(self):
         return (self.code,)
+
+
+_known_country_codes: frozenset[str] = frozenset()
+
+
+def country_code_exists(code: str) -> bool:
+    """Return whether a country has this code, reading the database only for new codes.
+
+    Filters check codes on every request; countries change rarely, so known
+    codes are kept in memory and an unknown one refreshes the set once.
+    """
+    global _known_country_codes
+    if code in _known_country_codes:
+        return True
+    _known_country_codes = frozenset(Country.objects.values_list("code", flat=True))
+    return code in _known_country_codes
 
 
 class Official(models.Model):
@@ -171,6 +188,10 @@ class Meeting(models.Model):
         verbose_name = "meeting"
         verbose_name_plural = "meetings"
         ordering = ["-date", "title"]
+        indexes = [
+            # The admin's latest-meetings filter and the as_of cut-off read by date.
+            models.Index(fields=["date"], name="meeting_date_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(parent=models.F("id")),
@@ -277,6 +298,20 @@ class SourceDocument(models.Model):
         )
 
 
+@functools.cache
+def mentions_count_expression() -> models.Expression:
+    """Return the correlated count of a commitment's mentions, built once per process."""
+    # COUNT as a plain function, not an aggregate: no GROUP BY, and always
+    # one row (0 when there is no mention).
+    count = (
+        Mention.objects.filter(commitment=models.OuterRef("pk"))
+        .order_by()
+        .annotate(total=models.Func(models.F("id"), function="COUNT"))
+        .values("total")
+    )
+    return models.Subquery(count, output_field=models.IntegerField())
+
+
 class CommitmentQuerySet(models.QuerySet):
     def with_status(self, as_of: datetime.date | None = None):
         """Annotate `effective_status` and `effective_status_date`: now, or as of a day.
@@ -302,14 +337,7 @@ class CommitmentQuerySet(models.QuerySet):
 
     def with_mentions_count(self):
         """Annotate `mentions_count` with a correlated count, cheap on a page of rows."""
-        count = (
-            Mention.objects.filter(commitment=models.OuterRef("pk"))
-            .order_by()
-            .values("commitment")
-            .annotate(total=models.Count("id"))
-            .values("total")
-        )
-        return self.annotate(mentions_count=Coalesce(models.Subquery(count), models.Value(0)))
+        return self.annotate(mentions_count=mentions_count_expression())
 
     def overdue(self, today: datetime.date | None = None):
         """Return commitments past their due date that are neither completed nor cancelled."""

@@ -1,8 +1,14 @@
-"""Limit/offset pagination that refuses nonsense instead of guessing."""
+"""Pagination that refuses nonsense instead of guessing: limit/offset, and keyset cursors."""
+
+import base64
+import binascii
+import json
 
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 
 def parse_non_negative(request, name: str, *, allow_zero: bool) -> int | None:
@@ -61,3 +67,88 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
             else:
                 parameter["schema"] = {"type": "integer", "minimum": 0}
         return parameters
+
+
+def encode_cursor(slug: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": slug}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> str | None:
+    """Return the slug a cursor points after (None for the first page), or raise a 400."""
+    if raw == "":
+        return None
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        after = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["after"]
+        if not isinstance(after, str):
+            raise TypeError(after)
+        return after
+    except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error):
+        raise ValidationError(
+            {"cursor": ["Invalid cursor; use the `next` link of the previous page."]}
+        ) from None
+
+
+class CommitmentPagination(StrictLimitOffsetPagination):
+    """Limit/offset pages, or keyset pages by slug with `cursor` for deep paging.
+
+    With `cursor` (empty for the first page) every page costs the same however
+    deep it is, and `count` is null: counting is what deep offset pages pay for.
+    """
+
+    cursor_query_param = "cursor"
+
+    def uses_cursor(self, request) -> bool:
+        return self.cursor_query_param in request.query_params
+
+    def slice_queryset(self, queryset, request):
+        if not self.uses_cursor(request):
+            self.cursor_mode = False
+            return super().slice_queryset(queryset, request)
+        self.cursor_mode = True
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.count = None
+        ordering = request.query_params.get("ordering", "slug")
+        if ordering != "slug":
+            raise ValidationError(
+                {"cursor": ["Cursor pages are ordered by slug; leave out `ordering`."]}
+            )
+        after = decode_cursor(request.query_params[self.cursor_query_param])
+        if after is not None:
+            queryset = queryset.filter(slug__gt=after)
+        # One row more than asked tells whether there is a next page.
+        return queryset.order_by("slug")[: self.limit + 1]
+
+    def get_paginated_response(self, data):
+        if not self.cursor_mode:
+            return super().get_paginated_response(data)
+        next_link = None
+        if len(data) > self.limit:
+            data = data[: self.limit]
+            url = self.request.build_absolute_uri()
+            next_link = replace_query_param(
+                url, self.cursor_query_param, encode_cursor(data[-1]["slug"])
+            )
+        return Response({"count": None, "next": next_link, "previous": None, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"]["nullable"] = True
+        response["properties"]["count"]["description"] = "Null in cursor mode."
+        return response
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    "Keyset paging by slug: pass it empty for the first page, then follow "
+                    "`next`. Every page costs the same however deep; `count` is null."
+                ),
+                "schema": {"type": "string"},
+            },
+        ]

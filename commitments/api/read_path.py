@@ -7,6 +7,8 @@ fraction of the cost. tests/test_api_read_path.py keeps the two identical.
 
 import datetime
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -36,26 +38,56 @@ COMMITMENT_COLUMNS = (
 CLOSED = frozenset(Status.closed())
 
 
+def _sql(template: str, *models_) -> str:
+    tables = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in models_}
+    return template.format(**tables, marks="{marks}")
+
+
+PARTIES_SQL = _sql(
+    "SELECT commitment_id, country_id, role FROM {CommitmentParty} "
+    "WHERE commitment_id IN ({marks}) ORDER BY commitment_id, id",
+    CommitmentParty,
+)
+ORIGINS_SQL = _sql(
+    'SELECT commitment_id, document_id, quote, start, "end" FROM {Mention} '
+    "WHERE commitment_id IN ({marks}) AND is_origin",
+    Mention,
+)
+
+
+def _is_past(due_date, day: str) -> bool:
+    # Computed columns come back from SQLite as text, stored ones as dates.
+    return (due_date if isinstance(due_date, str) else due_date.isoformat()) < day
+
+
 def commitment_rows(page: QuerySet, *, request, as_of: datetime.date | None) -> list[dict]:
-    """Return the API representation of every commitment in an already sliced queryset."""
-    rows = list(page.values_list(*COMMITMENT_COLUMNS))
-    if not rows:
+    """Return the API representation of every commitment in an already sliced queryset.
+
+    The ORM writes the page's SQL (with every filter and ordering); the rows
+    and the two relations are then read with plain cursors, without model
+    instances or per-value converters.
+    """
+    try:
+        sql, params = page.values_list(*COMMITMENT_COLUMNS).query.sql_with_params()
+    except EmptyResultSet:  # An empty page (queryset.none()) has no SQL.
         return []
-    ids = [row[0] for row in rows]
-    parties: dict[int, list[dict]] = {pk: [] for pk in ids}
-    for commitment_id, country, role in (
-        CommitmentParty.objects.filter(commitment_id__in=ids)
-        .order_by("commitment_id", "id")
-        .values_list("commitment_id", "country_id", "role")
-    ):
-        parties[commitment_id].append({"country": country, "role": role})
-    origins = {
-        commitment_id: {"document": document, "quote": quote, "start": start, "end": end}
-        for commitment_id, document, quote, start, end in Mention.objects.filter(
-            commitment_id__in=ids, is_origin=True
-        ).values_list("commitment_id", "document_id", "quote", "start", "end")
-    }
-    day = as_of or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        marks = ", ".join(["%s"] * len(ids))
+        cursor.execute(PARTIES_SQL.format(marks=marks), ids)
+        parties: dict[int, list[dict]] = {pk: [] for pk in ids}
+        for commitment_id, country, role in cursor.fetchall():
+            parties[commitment_id].append({"country": country, "role": role})
+        cursor.execute(ORIGINS_SQL.format(marks=marks), ids)
+        origins = {
+            commitment_id: {"document": document, "quote": quote, "start": start, "end": end}
+            for commitment_id, document, quote, start, end in cursor.fetchall()
+        }
+    day = (as_of or timezone.localdate()).isoformat()
     url = request.build_absolute_uri(reverse("commitment-detail", kwargs={"slug": "-"}))
     url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
     return [
@@ -67,7 +99,7 @@ def commitment_rows(page: QuerySet, *, request, as_of: datetime.date | None) -> 
             "status": status,
             "status_date": status_date,
             "due_date": due_date,
-            "overdue": bool(due_date and due_date < day and status not in CLOSED),
+            "overdue": bool(due_date and status not in CLOSED and _is_past(due_date, day)),
             "parties": parties[pk],
             "meeting": {
                 "id": meeting_id,
@@ -78,6 +110,7 @@ def commitment_rows(page: QuerySet, *, request, as_of: datetime.date | None) -> 
             },
             "origin": origins.get(pk),
             "mentions_count": mentions_count,
+            # Naive on SQLite, aware on PostgreSQL: the renderer writes both as UTC.
             "created_at": created_at,
             "updated_at": updated_at,
             "version": version,

@@ -4,8 +4,9 @@ import orjson
 from django.utils.encoding import force_str
 from rest_framework.renderers import BaseRenderer
 
-# UTC datetimes end in "Z", as DRF's DateTimeField writes them.
-ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+# UTC datetimes end in "Z", as DRF's DateTimeField writes them; naive ones
+# (SQLite's, read without converters) are UTC, as USE_TZ stores them.
+ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
 
 
 def _default(value):

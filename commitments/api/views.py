@@ -33,6 +33,7 @@ from commitments.models import (
 )
 
 from .errors import ClientErrorResponseSerializer, PreconditionFailed, PreconditionRequired
+from .pagination import CommitmentPagination
 from .read_path import commitment_rows
 from .serializers import (
     CommitmentSerializer,
@@ -141,6 +142,7 @@ class CommitmentViewSet(
     queryset = Commitment.objects.all()
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
+    pagination_class = CommitmentPagination
     lookup_field = "slug"
     http_method_names = ["get", "patch", "head", "options"]
 
@@ -152,14 +154,19 @@ class CommitmentViewSet(
         as_of = getattr(self.request, "as_of", None)
         queryset = Commitment.objects.with_status(as_of).with_mentions_count()
         if self.action == "list":
-            # Ties broken by slug, so that pages never overlap or skip.
-            return queryset.order_by("-effective_status_date", "slug")
+            # By slug unless asked otherwise: unique, indexed, the same for
+            # `as_of` (which would otherwise compute every row's past status
+            # to sort), and the key of cursor pages.
+            return queryset.order_by("slug")
         return queryset.select_related("meeting").prefetch_related(
             "parties",
             Prefetch("mentions", Mention.objects.filter(is_origin=True), to_attr="origin_mentions"),
         )
 
     def filter_queryset(self, queryset):
+        if not self.request.query_params.keys() & CommitmentFilter.base_filters.keys():
+            # Nothing to filter: skip building and validating the filter form.
+            return queryset
         queryset = super().filter_queryset(queryset)
         if "ordering" in self.request.query_params:
             # Ties broken by slug here too, so that pages never overlap.
