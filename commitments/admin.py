@@ -629,8 +629,29 @@ class CommitmentAdmin(ImportExportModelAdmin, HistoryAdmin):
         ]
 
 
+class PartOfCommitmentAdmin(HistoryAdmin):
+    """Parties and mentions are part of a commitment's representation: edits bump its version."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        obj.commitment.bump_version()
+
+    def delete_model(self, request, obj):
+        commitment = obj.commitment
+        super().delete_model(request, obj)
+        commitment.bump_version()
+
+    def delete_queryset(self, request, queryset):
+        commitments = list(Commitment.objects.filter(pk__in=queryset.values("commitment_id")))
+        # One by one, so that the audit history records each deletion.
+        for obj in queryset:
+            obj.delete()
+        for commitment in commitments:
+            commitment.bump_version()
+
+
 @admin.register(CommitmentParty)
-class CommitmentPartyAdmin(HistoryAdmin):
+class CommitmentPartyAdmin(PartOfCommitmentAdmin):
     list_display = ["commitment", "country", "role"]
     list_filter = ["role", "country"]
     list_select_related = ["commitment", "country"]
@@ -639,7 +660,7 @@ class CommitmentPartyAdmin(HistoryAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(HistoryAdmin):
+class MentionAdmin(PartOfCommitmentAdmin):
     form = MentionForm
     list_display = ["short_quote", "commitment", "document", "meeting", "is_origin"]
     list_filter = ["is_origin", "document"]
@@ -661,10 +682,6 @@ class MentionAdmin(HistoryAdmin):
     @admin.display(description="quote")
     def short_quote(self, mention):
         return mention.quote if len(mention.quote) <= 90 else mention.quote[:87] + "…"
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        obj.commitment.bump_version()
 
 
 @admin.register(StatusUpdate)

@@ -6,11 +6,13 @@ rows are written as natural keys (country codes, slugs, usernames, permission
 names) wherever the history does not need raw keys.
 """
 
+import datetime
 from collections.abc import Iterable
 
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 CHUNK = 2000
@@ -32,6 +34,16 @@ BACKED_UP = [
     "commitments.StatusUpdate",
     "admin.LogEntry",
 ]
+
+
+class BackupJSONEncoder(DjangoJSONEncoder):
+    """Keep timestamps to the microsecond; Django's encoder stops at milliseconds."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            text = o.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
 
 
 def backed_up_models() -> list[type[models.Model]]:
@@ -67,6 +79,7 @@ def write_backup(stream, *, using: str = "default") -> dict[str, int]:
                 # Groups already exist in a migrated database: match by name.
                 use_natural_primary_keys=model is Group,
                 indent=1,
+                cls=BackupJSONEncoder,
             )
             body = text.strip()[1:-1].strip()
             if body:

@@ -229,7 +229,7 @@ class MeetingParticipant(models.Model):
     class Meta:
         verbose_name = "meeting participant"
         verbose_name_plural = "meeting participants"
-        ordering = ["meeting", "role", "official__name"]
+        ordering = ["meeting_id", "role", "official_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "official"], name="%(app_label)s_%(class)s_once_per_meeting"
@@ -557,8 +557,9 @@ class CommitmentParty(models.Model):
     class Meta:
         verbose_name = "party"
         verbose_name_plural = "parties"
-        # In the order the parties were recorded: the annotations list the lead first.
-        ordering = ["commitment", "id"]
+        # In the order the parties were recorded: the annotations list the lead
+        # first. By the key, not the relation, which would join commitments.
+        ordering = ["commitment_id", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["commitment", "country"], name="%(app_label)s_%(class)s_once_per_country"
@@ -601,7 +602,7 @@ class Mention(models.Model):
     class Meta:
         verbose_name = "mention"
         verbose_name_plural = "mentions"
-        ordering = ["commitment", "-is_origin", "document", "start"]
+        ordering = ["commitment_id", "-is_origin", "document_id", "start"]
         constraints = [
             models.UniqueConstraint(
                 fields=["commitment", "document", "start"],

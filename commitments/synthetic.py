@@ -258,19 +258,50 @@ def insert_statements(table: Table) -> str:
     return f"INSERT INTO {quote(table.model._meta.db_table)} ({columns}) VALUES ({placeholders})"
 
 
+def copy_rows(cursor, table: Table, rows: list[tuple]) -> None:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(table.model._meta.get_field(c).column) for c in table.columns)
+    statement = f"COPY {quote(table.model._meta.db_table)} ({columns}) FROM STDIN"
+    with cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def write_corpus(corpus: Corpus, *, batch: int = 20000, progress=None) -> None:
-    """Insert every row in one transaction, then move the key sequences past them."""
+    """Insert every row in one transaction, then move the key sequences past them.
+
+    PostgreSQL takes the rows through COPY, several times faster than inserts;
+    SQLite through executemany.
+    """
     with transaction.atomic(), connection.cursor() as cursor:
         for table in corpus.tables:
-            statement = insert_statements(table)
             for start in range(0, len(table.rows), batch):
                 chunk = table.rows[start : start + batch]
-                cursor.executemany(statement, chunk)
+                if connection.vendor == "postgresql":
+                    copy_rows(cursor, table, chunk)
+                else:
+                    cursor.executemany(insert_statements(table), chunk)
                 if progress is not None:
                     progress(len(chunk))
         models_ = [table.model for table in corpus.tables]
         for sql in connection.ops.sequence_reset_sql(_NoStyle(), models_):
             cursor.execute(sql)
+    refresh_statistics([table.model for table in corpus.tables])
+
+
+def refresh_statistics(models_) -> None:
+    """Refresh the planner's statistics after a bulk load.
+
+    Without them the first queries on the new rows plan as if the tables were
+    still small. On PostgreSQL, VACUUM also sets the visibility map, so that
+    counts can be answered from an index.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models_)
+            cursor.execute(f"VACUUM (ANALYZE) {tables}")
+        else:
+            cursor.execute("ANALYZE")
 
 
 class _NoStyle:

@@ -332,3 +332,42 @@ def test_last_assessed_tracks_the_latest_recording(visa, evidence):
     )
     cutoff = timezone.now() + datetime.timedelta(seconds=1)
     assert Commitment.objects.not_assessed_since(cutoff).filter(pk=visa.pk).exists()
+
+
+def test_editing_a_party_in_the_admin_moves_the_commitment_version(analyst_browser, visa):
+    party = visa.parties.get(country="KZ")
+    url = reverse("admin:commitments_commitmentparty_change", args=[party.pk])
+    response = analyst_browser.post(
+        url, {"commitment": visa.pk, "country": "KZ", "role": "partner"}
+    )
+    assert response.status_code == 302
+    visa.refresh_from_db()
+    assert visa.version == 2
+    assert visa.parties.get(country="KZ").role == "partner"
+
+
+def test_a_mention_is_entered_as_a_quote_and_gets_its_offsets(analyst_browser, visa):
+    document = visa.mentions.get().document
+    quote = "China and Tajikistan will expand industrial-park cooperation"
+    response = analyst_browser.post(
+        reverse("admin:commitments_mention_add"),
+        {
+            "commitment": visa.pk,
+            "document": document.pk,
+            "meeting": visa.meeting.pk,
+            "quote": quote,
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    mention = visa.mentions.get(is_origin=False)
+    assert document.text[mention.start : mention.end] == quote
+    missing = analyst_browser.post(
+        reverse("admin:commitments_mention_add"),
+        {
+            "commitment": visa.pk,
+            "document": document.pk,
+            "meeting": visa.meeting.pk,
+            "quote": "words that are not in the readout",
+        },
+    )
+    assert "quote not found in source text" in missing.content.decode()

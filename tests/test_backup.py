@@ -38,6 +38,10 @@ def row_counts(using):
 
 @pytest.fixture
 def populated(transactional_db, roles):
+    # The flush after an earlier test emptied the other database down to its
+    # tables; `migrate` puts back what a new database has (content types and
+    # permissions).
+    call_command("migrate", database="sqlite", verbosity=0)
     call_command("loaddata", *SEED_FIXTURES, verbosity=0)
     analyst = UserFactory(username="analyst", group="Analysts")
     Token.objects.create(user=analyst)
@@ -107,3 +111,15 @@ def test_a_corrupt_backup_leaves_the_target_empty(populated, tmp_path):
         call_command("restore", backup, database="sqlite")
     assert not Commitment.objects.using("sqlite").exists()
     connections["sqlite"].close()
+
+
+def test_timestamps_survive_to_the_microsecond(populated, tmp_path):
+    backup = tmp_path / "backup.json"
+    update = StatusUpdate.objects.order_by("id").first()
+    StatusUpdate.objects.filter(pk=update.pk).update(
+        recorded_at=datetime.datetime(2024, 1, 2, 3, 4, 5, 123, tzinfo=datetime.UTC)
+    )
+    call_command("backup", output=backup, stdout=io.StringIO())
+    call_command("restore", backup, database="sqlite", stdout=io.StringIO())
+    restored = StatusUpdate.objects.using("sqlite").get(uuid=update.uuid)
+    assert restored.recorded_at == datetime.datetime(2024, 1, 2, 3, 4, 5, 123, tzinfo=datetime.UTC)

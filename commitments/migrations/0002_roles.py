@@ -20,9 +20,10 @@ def create_groups(apps, schema_editor):
     # Permissions are normally created after all migrations have run; create
     # them now so that the groups can refer to them on a fresh database.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = original
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
