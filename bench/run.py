@@ -136,6 +136,7 @@ class Suite:
         self.factory = RequestFactory()
         self.results: list[dict] = []
         self.notes: list[str] = []
+        self.show_plans = False
 
     def record(self, name, value, unit, target, ok, note=""):
         self.results.append(
@@ -253,6 +254,33 @@ class Suite:
             t_as_of / t_ours <= 2,
             f"as_of {t_as_of * 1000:.2f} ms per page",
         )
+
+    def query_plans(self) -> None:
+        """Print the database's plan for the page query of the main filters."""
+        from django.http import QueryDict
+
+        from commitments.filters import CommitmentFilter
+        from commitments.models import Commitment
+
+        print("Query plans of the list's page query (the count query filters the same way):")
+        for query in [
+            "status=completed",
+            "country=KZ",
+            "lead=KZ",
+            "category=trade",
+            "due_before=2010-01-01",
+            "updated_since=2020-01-01T00:00:00Z",
+            "ordering=-status_date",
+            "as_of=2015-06-30&status=completed",
+        ]:
+            params = QueryDict(query)
+            as_of = datetime.date.fromisoformat(params["as_of"]) if "as_of" in params else None
+            base = Commitment.objects.with_status(as_of).with_mentions_count().order_by("slug")
+            queryset = CommitmentFilter(params, queryset=base).qs
+            print(f"\n  {query}")
+            for line in queryset[:PAGE].explain().splitlines():
+                print(f"    {line}")
+        print()
 
     def deep_page_benchmark(self) -> None:
         from commitments.api.pagination import encode_cursor
@@ -403,6 +431,8 @@ class Suite:
         sizes = self.sizes
         self.generate("list", sizes["list"])
         self.list_benchmarks()
+        if self.show_plans:
+            self.query_plans()
         self.generate("admin_small", sizes["admin_small"])
         t_admin_small = self.admin_time()
         self.generate("deep", sizes["deep"])
@@ -471,6 +501,7 @@ def main(argv=None) -> int:
     mode.add_argument("--quick", action="store_true")
     mode.add_argument("--tiny", action="store_true")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--plans", action="store_true", help="Print the main filters' plans.")
     args = parser.parse_args(argv)
     size_name = "tiny" if args.tiny else "quick" if args.quick else "full"
 
@@ -487,6 +518,7 @@ def main(argv=None) -> int:
     try:
         call_command("migrate", verbosity=0)
         suite = Suite(SIZES[size_name], databases)
+        suite.show_plans = args.plans
         suite.run()
     finally:
         databases.drop_all()
