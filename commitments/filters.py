@@ -30,6 +30,8 @@ class MultipleStatusFilter(django_filters.MultipleChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", Status.choices)
         kwargs.setdefault("widget", CommaSeparatedWidget)
+        # A column of the row itself: no join, no duplicates, no DISTINCT.
+        kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
 
 
@@ -95,7 +97,10 @@ class CommitmentFilter(django_filters.FilterSet):
 
     status = MultipleStatusFilter(field_name="effective_status", label="Status (several allowed)")
     category = django_filters.MultipleChoiceFilter(
-        choices=Category.choices, widget=CommaSeparatedWidget, label="Category (several allowed)"
+        choices=Category.choices,
+        widget=CommaSeparatedWidget,
+        distinct=False,
+        label="Category (several allowed)",
     )
     country = CountryCodeFilter(method="filter_country", label="Any party (ISO alpha-2)")
     lead = CountryCodeFilter(method="filter_lead", label="A lead party (ISO alpha-2)")
