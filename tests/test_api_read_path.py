@@ -1,9 +1,11 @@
 """The list's purpose-built read path produces exactly what the serializers describe."""
 
 import datetime
+import io
 
 import orjson
 import pytest
+from django.core.management import call_command
 from django.db.models import Prefetch
 from rest_framework.test import APIRequestFactory
 
@@ -58,3 +60,14 @@ def test_read_path_returns_nothing_for_an_empty_page(seed_data):
     request = APIRequestFactory().get("/api/commitments/")
     empty = Commitment.objects.with_status().with_mentions_count().none()
     assert commitment_rows(empty, request=request, as_of=None) == []
+
+
+@pytest.mark.parametrize("as_of", [None, D(2010, 1, 1)])
+def test_read_path_equals_the_serializer_on_a_generated_corpus(db, as_of):
+    call_command("generate_data", commitments=400, seed=7, no_progress=True, stdout=io.StringIO())
+    request = APIRequestFactory().get("/api/commitments/")
+    expected = serializer_output(request, as_of)
+    assert len(expected) > 50
+    assert any(item["due_date"] for item in expected)
+    assert any(item["status"] != "announced" for item in expected)
+    assert read_path_output(request, as_of) == expected
