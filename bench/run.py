@@ -17,15 +17,12 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -371,35 +368,15 @@ class Suite:
         )
 
     def http_benchmark(self, database: str) -> None:
-        port = _free_port()
-        environment = {
-            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-            **self.db.environment(database),
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "2",
-                "--worker-class",
-                "gthread",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=environment,
+        from commitments.local_server import start_gunicorn, stop, wait_until_serving
+
+        server, base = start_gunicorn(
+            {**self.db.environment(database), "DJANGO_SETTINGS_MODULE": "bench.settings"},
+            workers=2,
+            threads=2,
         )
-        base = f"http://127.0.0.1:{port}"
         try:
-            _wait_for(f"{base}/bench/floor/?limit=1", server)
+            wait_until_serving(f"{base}/bench/floor/?limit=1", server)
             rounds = {"floor": [], "list": []}
             for _ in range(2):
                 for label, path in [("floor", f"/bench/floor/?limit={PAGE}"),
@@ -411,8 +388,7 @@ class Suite:
                     ).stdout  # fmt: skip
                     rounds[label].append(json.loads(output))
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            stop(server)
         p95 = {label: statistics.mean(r["p95_ms"] for r in runs) for label, runs in rounds.items()}
         errors = sum(r["errors"] for runs in rounds.values() for r in runs)
         requests = sum(r["requests"] for runs in rounds.values() for r in runs)
@@ -462,25 +438,6 @@ def _first_difference(ours: dict, floor: dict) -> str:
 
 def _short(number: int) -> str:
     return f"{number // 1000}k" if number >= 1000 and number % 1000 == 0 else str(number)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, process, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer {url}")
 
 
 def print_table(results: list[dict], header: str, notes: list[str]) -> None:

@@ -5,11 +5,7 @@ import json
 import os
 import random
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -26,6 +22,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from commitments.choices import Status
+from commitments.local_server import start_gunicorn, stop, wait_until_serving
 from commitments.models import Commitment, StatusUpdate
 
 LOAD_USER = "load-test-writer"
@@ -63,25 +60,6 @@ def database_environment() -> dict[str, str]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise CommandError(f"gunicorn exited with code {process.returncode} before serving")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    raise CommandError(f"gunicorn did not answer {url} within {timeout:.0f} s")
-
-
 class Command(BaseCommand):
     help = (
         "Start gunicorn on 127.0.0.1, run concurrent readers and writers for a fixed time, "
@@ -110,18 +88,17 @@ class Command(BaseCommand):
 
         # gunicorn serves no static file here, but whitenoise wants the folder.
         os.makedirs(settings.STATIC_ROOT, exist_ok=True)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = self.start_server(port, options)
+        server, base = start_gunicorn(
+            self.server_environment(), workers=options["workers"], threads=options["threads"]
+        )
         try:
-            wait_until_serving(f"{base}/api/countries/", server)
+            try:
+                wait_until_serving(f"{base}/api/countries/", server)
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from exc
             tally = self.run_load(base, token, targets, options)
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
 
         stored = StatusUpdate.objects.count() - before
         summary = self.summarize(tally, stored, options)
@@ -150,10 +127,8 @@ class Command(BaseCommand):
         token, _ = Token.objects.get_or_create(user=user)
         return token.key
 
-    def start_server(self, port: int, options) -> subprocess.Popen:
-        inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-        environment = {
-            **inherited,
+    def server_environment(self) -> dict[str, str]:
+        return {
             **database_environment(),
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
@@ -163,26 +138,6 @@ class Command(BaseCommand):
             "API_ANON_THROTTLE_RATE": "1000000/minute",
             "LOG_LEVEL": "WARNING",
         }
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(options["workers"]),
-                "--threads",
-                str(options["threads"]),
-                "--worker-class",
-                "gthread",
-                "--log-level",
-                "warning",
-            ],
-            cwd=settings.BASE_DIR,
-            env=environment,
-        )
 
     def run_load(self, base: str, token: str, targets, options) -> Tally:
         tally = Tally()
