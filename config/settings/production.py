@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, SECRET_KEY, env_bool, env_list
+from .base import SECRET_KEY, env_bool, env_list
 
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
@@ -33,7 +33,6 @@ def refuse_unsafe_configuration() -> None:
 
 refuse_unsafe_configuration()
 
-MIDDLEWARE = list(MIDDLEWARE)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
