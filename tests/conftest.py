@@ -83,3 +83,12 @@ def viewer_client(viewer):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=viewer).key}")
     return client
+
+
+def pytest_runtest_setup(item):
+    """Run tests marked `postgres` only on PostgreSQL (the second pass of CI)."""
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("only meaningful on PostgreSQL; runs in the PostgreSQL pass of CI")

@@ -103,3 +103,36 @@ def test_readers_and_writers_through_gunicorn_lose_nothing(seeded, capsys):
     assert summary["lost_updates"] == 0
     assert summary["stored_updates"] == StatusUpdate.objects.count()
     assert summary["inconsistent_projections"] == 0
+
+
+@pytest.mark.postgres
+def test_recording_an_update_locks_the_commitment_row(seeded):
+    from django.db import OperationalError, transaction
+
+    commitment = Commitment.objects.get(slug=VISA)
+    with transaction.atomic():
+        commitment.record_status_update(
+            status="formalized", effective_date=D(2023, 9, 1), evidence_url="https://example.org/a"
+        )
+
+        # Another connection cannot take the row until this transaction ends.
+        def try_to_lock(_):
+            try:
+                with transaction.atomic():
+                    Commitment.objects.select_for_update(nowait=True).get(slug=VISA)
+            except OperationalError:
+                return "locked"
+            return "free"
+
+        assert run_in_threads(try_to_lock, 1) == ["locked"]
+    assert run_in_threads(try_to_lock, 1) == ["free"]
+
+
+def test_sqlite_is_configured_for_concurrent_writers(seeded):
+    if connection.vendor != "sqlite":
+        pytest.skip("checks SQLite's own settings; PostgreSQL needs none")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert connection.settings_dict["OPTIONS"]["timeout"] >= 5
