@@ -8,7 +8,6 @@
 
 import orjson
 from django.db import connection
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -144,14 +143,5 @@ class IdiomaticCommitmentList(generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            Commitment.objects.with_status()
-            .with_mentions_count()
-            .select_related("meeting")
-            .prefetch_related(
-                "parties",
-                Prefetch(
-                    "mentions", Mention.objects.filter(is_origin=True), to_attr="origin_mentions"
-                ),
-            )
-            .order_by("slug")
+            Commitment.objects.with_status().with_mentions_count().with_relations().order_by("slug")
         )

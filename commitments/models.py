@@ -339,6 +339,15 @@ class CommitmentQuerySet(models.QuerySet):
         """Annotate `mentions_count` with a correlated count, cheap on a page of rows."""
         return self.annotate(mentions_count=mentions_count_expression())
 
+    def with_relations(self):
+        """Fetch what CommitmentSerializer reads: the meeting, the parties and the origin."""
+        return self.select_related("meeting").prefetch_related(
+            "parties",
+            models.Prefetch(
+                "mentions", Mention.objects.filter(is_origin=True), to_attr="origin_mentions"
+            ),
+        )
+
     def overdue(self, today: datetime.date | None = None):
         """Return commitments past their due date that are neither completed nor cancelled."""
         today = today or timezone.localdate()

@@ -6,14 +6,13 @@ import io
 import orjson
 import pytest
 from django.core.management import call_command
-from django.db.models import Prefetch
 from rest_framework.test import APIRequestFactory
 
 from commitments.api.read_path import commitment_rows
 from commitments.api.renderers import dumps
 from commitments.api.serializers import CommitmentSerializer
 from commitments.choices import Status
-from commitments.models import Commitment, Mention
+from commitments.models import Commitment
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +23,7 @@ def serializer_output(request, as_of):
     queryset = (
         Commitment.objects.with_status(as_of)
         .with_mentions_count()
-        .select_related("meeting")
-        .prefetch_related(
-            "parties",
-            Prefetch("mentions", Mention.objects.filter(is_origin=True), to_attr="origin_mentions"),
-        )
+        .with_relations()
         .order_by("slug")
     )
     data = CommitmentSerializer(

@@ -5,7 +5,6 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
@@ -26,7 +25,6 @@ from commitments.models import (
     Commitment,
     Country,
     Meeting,
-    Mention,
     Official,
     SourceDocument,
     StatusUpdate,
@@ -158,10 +156,7 @@ class CommitmentViewSet(
             # `as_of` (which would otherwise compute every row's past status
             # to sort), and the key of cursor pages.
             return queryset.order_by("slug")
-        return queryset.select_related("meeting").prefetch_related(
-            "parties",
-            Prefetch("mentions", Mention.objects.filter(is_origin=True), to_attr="origin_mentions"),
-        )
+        return queryset.with_relations()
 
     def filter_queryset(self, queryset):
         if not self.request.query_params.keys() & CommitmentFilter.base_filters.keys():
