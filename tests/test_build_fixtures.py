@@ -37,6 +37,15 @@ def commitment(data, slug):
     return next(item for item in data["commitments"] if item["slug"] == slug)
 
 
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Return {path relative to folder: content} of every file, subfolders included."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
 def problems_for(seeds_dir) -> str:
     with pytest.raises(AnnotationError) as excinfo:
         build_fixtures(seeds_dir)
@@ -79,8 +88,9 @@ def test_written_files_are_byte_identical_across_runs(tmp_path):
     first, second = tmp_path / "one", tmp_path / "two"
     call_command("build_fixtures", output=first, stdout=io.StringIO())
     call_command("build_fixtures", output=second, stdout=io.StringIO())
-    for path in first.iterdir():
-        assert path.read_bytes() == (second / path.name).read_bytes()
+    written = files_under(first)
+    assert written
+    assert written == files_under(second)
 
 
 def test_check_passes_on_fresh_fixtures_and_fails_on_stale_ones(tmp_path):
@@ -189,7 +199,7 @@ def test_malformed_yaml_names_the_line(seeds):
 def test_a_failed_build_writes_nothing(seeds, tmp_path):
     output = tmp_path / "fixtures"
     call_command("build_fixtures", seeds=seeds, output=output, stdout=io.StringIO())
-    before = {p.name: p.read_bytes() for p in output.iterdir()}
+    before = files_under(output)
 
     def change(data):
         commitment(data, "cn-tj-luban-workshop")["mentions"][0]["quote"] = "nowhere to be found"
@@ -198,4 +208,4 @@ def test_a_failed_build_writes_nothing(seeds, tmp_path):
     edit_annotations(seeds, change)
     with pytest.raises(CommandError, match="quote not found"):
         call_command("build_fixtures", seeds=seeds, output=output)
-    assert {p.name: p.read_bytes() for p in output.iterdir()} == before
+    assert files_under(output) == before

@@ -1,4 +1,4 @@
-"""Build fixtures/*.json from seeds/annotations.yaml and the source texts."""
+"""Build fixtures/ from seeds/: the seed readout's fixtures and the demo timeline."""
 
 import os
 import tempfile
@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from commitments.demo_timeline import DEMO_FIXTURE, build_demo_timeline
 from commitments.fixture_builder import AnnotationError, build_fixtures
 
 
@@ -25,10 +26,15 @@ class Command(BaseCommand):
     def handle(self, *args, seeds: Path, output: Path, check: bool, **options):
         try:
             files = build_fixtures(seeds)
+            # The demo timeline refers to the seed's commitments, so it is
+            # checked against this very build.
+            demo = build_demo_timeline(seeds, files)
         except AnnotationError as exc:
             raise CommandError(
-                f"{len(exc.problems)} problem(s) in the annotations:\n" + str(exc)
+                f"{len(exc.problems)} problem(s) in {seeds.name}/:\n" + str(exc)
             ) from exc
+        if demo is not None:
+            files[DEMO_FIXTURE.as_posix()] = demo
         if check:
             stale = [
                 name
@@ -43,17 +49,18 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"{output.name}/ is up to date ({len(files)} files).")
             return
-        output.mkdir(parents=True, exist_ok=True)
         # Write every file beside its target first, then rename: a failure
         # midway never leaves a mix of old and new fixtures.
         staged = []
         try:
             for name, content in files.items():
-                handle, temporary = tempfile.mkstemp(dir=output, prefix=f".{name}.")
+                target = output / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
                 os.chmod(temporary, 0o644)
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
                     stream.write(content)
-                staged.append((temporary, output / name))
+                staged.append((temporary, target))
             for temporary, target in staged:
                 os.replace(temporary, target)
         finally:
