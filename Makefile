@@ -28,7 +28,7 @@ install: $(VENV)/.installed
 
 demo: install
 	$(MANAGE) migrate --no-input
-	$(MANAGE) setup_demo
+	$(MANAGE) setup_demo --address $(HOST):$(PORT)
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 fixtures: install

@@ -1,11 +1,13 @@
-"""Load the seed fixtures into an empty database and create the demo users."""
+"""Load the seed fixtures and the demo timeline into an empty database; create the demo users."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from commitments.demo_timeline import DEMO_FIXTURE, record_demo_timeline
 from commitments.models import Commitment
 
 FIXTURES = ["countries", "officials", "sources", "meetings", "commitments"]
@@ -19,9 +21,19 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Load the seed fixtures (into an empty database only) and create the demo users."
+    help = (
+        "Load the seed fixtures and the demo status timeline (into an empty database only) "
+        "and create the demo users."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--address",
+            default="127.0.0.1:8000",
+            help="The host:port the demo server listens on, for the address printed at the end.",
+        )
+
+    def handle(self, *args, address: str, **options):
         if not settings.DEBUG:
             raise CommandError(
                 "setup_demo creates users with published passwords; it runs only with DEBUG on."
@@ -32,7 +44,12 @@ class Command(BaseCommand):
                 "status update or edit is lost."
             )
         else:
-            call_command("loaddata", *FIXTURES, verbosity=1, stdout=self.stdout)
+            # Together, so that a failure leaves the database empty and the
+            # command can simply be run again.
+            with transaction.atomic():
+                call_command("loaddata", *FIXTURES, verbosity=1, stdout=self.stdout)
+                recorded = record_demo_timeline(settings.BASE_DIR / "fixtures" / DEMO_FIXTURE)
+            self.stdout.write(f"Recorded {recorded} status updates from fixtures/{DEMO_FIXTURE}.")
         User = get_user_model()
         for username, password, group_name, is_superuser in DEMO_USERS:
             user, _ = User.objects.get_or_create(username=username)
@@ -45,4 +62,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo users (for this demo only, never elsewhere):"))
         for username, password, group_name, _ in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {password:<20} {group_name or 'superuser'}")
-        self.stdout.write("Open http://127.0.0.1:8000/admin/ and log in with one of them.")
+        # runserver also accepts a bare port.
+        if address.isdigit():
+            address = f"127.0.0.1:{address}"
+        self.stdout.write(f"Open http://{address}/admin/ and log in with one of them.")
