@@ -130,7 +130,8 @@ def _build_entry(builder, number, item, made_on, seen_dates, seen_evidence) -> d
         return None
     problems_before = len(builder.problems)
 
-    if not isinstance(slug, str) or slug not in made_on:
+    known = isinstance(slug, str) and slug in made_on
+    if not known:
         builder.problem(place, f"unknown commitment {slug!r} (not in annotations.yaml)")
     status = item["status"]
     if status not in Status.values:
@@ -144,11 +145,12 @@ def _build_entry(builder, number, item, made_on, seen_dates, seen_evidence) -> d
         )
     if retrieved and datetime.date.fromisoformat(retrieved) > timezone.localdate():
         builder.problem(place, f"retrieved {retrieved} is in the future")
+    if known and status in Status.values and effective_date:
+        for message in _model_problems(slug, status, effective_date, made_on[slug], texts):
+            builder.problem(place, message)
     if len(builder.problems) > problems_before:
         return None
 
-    for message in _model_problems(slug, status, effective_date, made_on[slug], texts):
-        builder.problem(place, message)
     for seen, key, what in (
         (seen_dates, (slug, effective_date), "commitment and effective_date"),
         (seen_evidence, (slug, status, texts["evidence_url"]), "commitment, status and URL"),
