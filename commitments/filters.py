@@ -1,12 +1,18 @@
-"""Query-parameter filters for the API's commitment and status-update lists."""
+"""Query-parameter filters for the API's commitment and status-update lists.
 
-import datetime
+Every typed parameter parses through commitments.api.inputs, the API's one
+strict input layer; a parameter given empty (`?due_before=`) is refused like
+any other malformed value rather than taken as absent.
+"""
 
 import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
+from .api.inputs import parse_date, parse_datetime, shown
 from .choices import Category, PartyRole, Status
 from .models import (
     Commitment,
@@ -35,20 +41,56 @@ class MultipleStatusFilter(django_filters.MultipleChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+def refusal(message: str, value: str, code: str = "invalid") -> forms.ValidationError:
+    """Return a form error quoting the value as a parameter, never as part of the format."""
+    return forms.ValidationError(message, code=code, params={"value": shown(value)})
+
+
 class StrictBooleanField(forms.Field):
     """A boolean that refuses anything but true/false (or 1/0), instead of ignoring it."""
 
     def to_python(self, value):
-        if value in (None, ""):
+        if value is None:
             return None
         lowered = str(value).strip().lower()
         if lowered in ("true", "1"):
             return True
         if lowered in ("false", "0"):
             return False
-        raise forms.ValidationError(
-            f"Must be true or false, got {str(value)[:20]!r}.", code="invalid"
-        )
+        raise refusal("Must be true or false, got %(value)s.", value)
+
+
+class StrictDateField(forms.Field):
+    """A date written exactly YYYY-MM-DD."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        try:
+            return parse_date("date", value)
+        except ValidationError:
+            raise refusal("Must be a date as YYYY-MM-DD, got %(value)s.", value) from None
+
+
+class StrictDateTimeField(forms.Field):
+    """An ISO 8601 date and time (UTC unless it has an offset) that both engines can store."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        try:
+            return parse_datetime("datetime", value)
+        except ValidationError as exc:
+            # A message without params is never %-formatted, so the quoted value stays text.
+            raise forms.ValidationError(str(exc.detail["datetime"][0]), code="invalid") from None
+
+
+class StrictDateFilter(django_filters.DateFilter):
+    field_class = StrictDateField
+
+
+class StrictDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = StrictDateTimeField
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
@@ -59,14 +101,16 @@ class CountryCodeField(forms.CharField):
     """An ISO alpha-2 code of a country in the database, upper-cased."""
 
     def to_python(self, value):
-        value = super().to_python(value)
-        return value.strip().upper() if value else value
+        if value is None:
+            return None
+        return str(value).strip().upper()
 
     def validate(self, value):
         super().validate(value)
-        if value and not country_code_exists(value):
-            raise forms.ValidationError(
-                f"Unknown country code {value[:10]!r}; use an ISO alpha-2 code such as KZ.",
+        if value is not None and not country_code_exists(value):
+            raise refusal(
+                "Unknown country code %(value)s; use an ISO alpha-2 code such as KZ.",
+                value,
                 code="invalid_choice",
             )
 
@@ -107,20 +151,21 @@ class CommitmentFilter(django_filters.FilterSet):
     meeting = django_filters.ModelChoiceFilter(
         queryset=Meeting.objects.all(), to_field_name="slug", label="Meeting slug"
     )
-    due_before = django_filters.DateFilter(
+    due_before = StrictDateFilter(
         field_name="due_date", lookup_expr="lte", label="Due on or before (YYYY-MM-DD)"
     )
-    due_after = django_filters.DateFilter(
+    due_after = StrictDateFilter(
         field_name="due_date", lookup_expr="gte", label="Due on or after (YYYY-MM-DD)"
     )
     overdue = StrictBooleanFilter(method="filter_overdue", label="Past due and open")
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = StrictDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Updated at or after (ISO 8601)"
     )
     search = django_filters.CharFilter(
         method="filter_search", max_length=200, label="Words in title, description or quote"
     )
     ordering = NullsLastOrderingFilter(
+        label="Sort order; a leading - reverses it. Not allowed together with `cursor`.",
         fields=(
             ("effective_status_date", "status_date"),
             ("due_date", "due_date"),
@@ -135,10 +180,12 @@ class CommitmentFilter(django_filters.FilterSet):
         fields = []
 
     def filter_country(self, queryset, name, value):
-        return queryset.filter(parties_with(value)) if value else queryset
+        return queryset.filter(parties_with(value)) if value is not None else queryset
 
     def filter_lead(self, queryset, name, value):
-        return queryset.filter(parties_with(value, PartyRole.LEAD)) if value else queryset
+        if value is None:
+            return queryset
+        return queryset.filter(parties_with(value, PartyRole.LEAD))
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
@@ -160,7 +207,7 @@ class CommitmentFilter(django_filters.FilterSet):
 class StatusUpdateFilter(django_filters.FilterSet):
     """Filters of the global status-update feed."""
 
-    since = django_filters.IsoDateTimeFilter(
+    since = StrictDateTimeFilter(
         field_name="recorded_at", lookup_expr="gte", label="Recorded at or after (ISO 8601)"
     )
     status = MultipleStatusFilter(field_name="status", label="Status (several allowed)")
@@ -171,7 +218,7 @@ class StatusUpdateFilter(django_filters.FilterSet):
         fields = []
 
     def filter_country(self, queryset, name, value):
-        if not value:
+        if value is None:
             return queryset
         parties = CommitmentParty.objects.filter(
             commitment=OuterRef("commitment_id"), country_id=value
@@ -179,8 +226,23 @@ class StatusUpdateFilter(django_filters.FilterSet):
         return queryset.filter(Exists(parties))
 
 
-def parse_as_of(raw: str | None) -> datetime.date | None:
-    """Return the `as_of` day, None when absent; raise ValueError when malformed."""
-    if raw is None or raw == "":
-        return None
-    return datetime.date.fromisoformat(raw)
+class StrictFilterBackend(DjangoFilterBackend):
+    """Report invalid filters as a 400 naming each parameter, with messages kept as text.
+
+    django-filter's own translation %-formats every message again, so a `%`
+    in a value quoted by a message would fail; Django's form errors are
+    already formatted with their parameters, and are used as they are.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid() and self.raise_exception:
+            raise ValidationError(
+                {
+                    name: [ErrorDetail(error["message"], code=error["code"]) for error in errors]
+                    for name, errors in filterset.errors.get_json_data().items()
+                }
+            )
+        return filterset.qs

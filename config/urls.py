@@ -9,3 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("commitments.api.urls")),
 ]
+
+# Under /api/ every error, even an unforeseen one, answers in the API's shape.
+handler400 = "commitments.api.responses.bad_request"
+handler403 = "commitments.api.responses.permission_denied"
+handler404 = "commitments.api.responses.page_not_found"
+handler500 = "commitments.api.responses.server_error"

@@ -3,27 +3,26 @@
 import base64
 import binascii
 import json
+import re
 
+import orjson
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from .inputs import parse_integer
+
+# A cursor holds one slug; anything longer than this is not one of ours.
+MAX_CURSOR_LENGTH = 400
+CURSOR_SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,200}")
+
 
 def parse_non_negative(request, name: str, *, allow_zero: bool) -> int | None:
     """Return a query parameter as an int, None when absent, or raise a 400 naming it."""
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw, 10)
-    except ValueError:
-        value = None
-    if value is None or value < 0 or (value == 0 and not allow_zero):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ValidationError({name: [f"Must be {kind} whole number, got {raw[:50]!r}."]})
-    return value
+    return None if raw is None else parse_integer(name, raw, minimum=0 if allow_zero else 1)
 
 
 class StrictLimitOffsetPagination(LimitOffsetPagination):
@@ -78,12 +77,15 @@ def decode_cursor(raw: str) -> str | None:
     if raw == "":
         return None
     try:
+        if len(raw) > MAX_CURSOR_LENGTH:
+            raise ValueError(raw)
         padded = raw + "=" * (-len(raw) % 4)
-        after = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["after"]
-        if not isinstance(after, str):
+        # orjson refuses lone surrogates and never recurses in Python.
+        after = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["after"]
+        if not isinstance(after, str) or not CURSOR_SLUG_RE.fullmatch(after):
             raise TypeError(after)
         return after
-    except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error):
+    except (ValueError, TypeError, KeyError, IndexError, UnicodeError, binascii.Error):
         raise ValidationError(
             {"cursor": ["Invalid cursor; use the `next` link of the previous page."]}
         ) from None
@@ -147,7 +149,9 @@ class CommitmentPagination(StrictLimitOffsetPagination):
                 "in": "query",
                 "description": (
                     "Keyset paging by slug: pass it empty for the first page, then follow "
-                    "`next`. Every page costs the same however deep; `count` is null."
+                    "`next`. Every page costs the same however deep; `count` is null. "
+                    "Cursor pages are always in slug order, so `cursor` and `ordering` "
+                    "exclude each other: a request with both is a 400."
                 ),
                 "schema": {"type": "string"},
             },

@@ -1,7 +1,12 @@
 """Who may read and write through the API."""
 
 from django.conf import settings
-from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
+from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
+
+
+def may_read(request) -> bool:
+    """Return whether the request may read: anyone, unless API_LOGIN_REQUIRED."""
+    return not settings.API_LOGIN_REQUIRED or bool(request.user and request.user.is_authenticated)
 
 
 class ModelPermissionsOrOpenRead(DjangoModelPermissions):
@@ -16,7 +21,12 @@ class ModelPermissionsOrOpenRead(DjangoModelPermissions):
 
     def has_permission(self, request, view):
         if request.method in SAFE_METHODS:
-            return not settings.API_LOGIN_REQUIRED or bool(
-                request.user and request.user.is_authenticated
-            )
+            return may_read(request)
         return super().has_permission(request, view)
+
+
+class OpenReadUnlessLoginRequired(BasePermission):
+    """Read-only views (the API root, the schema, its docs): as open as the API's reads."""
+
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS and may_read(request)

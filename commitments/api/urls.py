@@ -1,7 +1,7 @@
 """The API's routes, all under /api/."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -15,6 +15,7 @@ router.register("sources", views.SourceDocumentViewSet, basename="sourcedocument
 router.register("commitments", views.CommitmentViewSet, basename="commitment")
 
 urlpatterns = [
+    path("", views.ApiRootView.as_view(), name="api-root"),
     path(
         "commitments/<slug:slug>/status-updates/",
         views.CommitmentStatusUpdatesView.as_view(),
@@ -23,7 +24,7 @@ urlpatterns = [
     path("status-updates/", views.StatusUpdateFeedView.as_view(), name="status-update-list"),
     path("auth/token/", views.ThrottledObtainAuthToken.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("docs/", views.ApiDocsView.as_view(url_name="schema"), name="swagger-ui"),
     *router.urls,
     re_path(r"", views.endpoint_not_found),
 ]

@@ -5,7 +5,6 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -15,10 +14,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from commitments.filters import CommitmentFilter, StatusUpdateFilter
 from commitments.models import (
@@ -31,8 +34,11 @@ from commitments.models import (
 )
 
 from .errors import ClientErrorResponseSerializer, PreconditionFailed, PreconditionRequired
+from .inputs import parse_date
 from .pagination import CommitmentPagination
+from .permissions import OpenReadUnlessLoginRequired
 from .read_path import commitment_rows
+from .responses import error_response
 from .serializers import (
     CommitmentSerializer,
     CommitmentUpdateSerializer,
@@ -54,44 +60,45 @@ AS_OF = OpenApiParameter(
         "timeline; commitments first made after it are left out."
     ),
 )
-ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+ETAG_RE = re.compile(r'^\s*(?:W/)?"([0-9]{1,18})"\s*$')
+# The path converter's own pattern: a lookup that cannot be a slug is an
+# unknown path (404) and never reaches the database.
+SLUG_PATTERN = "[-a-zA-Z0-9_]+"
 
 
 def read_as_of(request) -> datetime.date | None:
-    """Return the request's `as_of` day, or raise a 400 naming the parameter."""
+    """Return the request's `as_of` day (None when absent), or raise a 400 naming it."""
     raw = request.query_params.get("as_of")
-    if raw is None or raw == "":
-        return None
-    try:
-        return datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(
-            {"as_of": [f"Must be a date as YYYY-MM-DD, got {raw[:30]!r}."]}
-        ) from None
+    return None if raw is None else parse_date("as_of", raw)
 
 
 class CountryViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Country.objects.all()
     serializer_class = CountrySerializer
     lookup_field = "code"
+    lookup_value_regex = "[A-Za-z]{2}"
 
 
 class OfficialViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Official.objects.prefetch_related("positions")
     serializer_class = OfficialSerializer
     lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
 
 
 class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Meeting.objects.select_related("parent").prefetch_related("participations__official")
     serializer_class = MeetingSerializer
     lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
 
 
 class SourceDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     """Source documents; the full text only on the detail view."""
 
     queryset = SourceDocument.objects.defer("text")
+    # Up to 18 digits: any longer number overflows a 64-bit key on both engines.
+    lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -142,6 +149,7 @@ class CommitmentViewSet(
     filterset_class = CommitmentFilter
     pagination_class = CommitmentPagination
     lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
     http_method_names = ["get", "patch", "head", "options"]
 
     def initial(self, request, *args, **kwargs):
@@ -272,18 +280,43 @@ class StatusUpdateFeedView(generics.ListAPIView):
 @csrf_exempt
 def endpoint_not_found(request, *args, **kwargs):
     """Answer any unknown path under /api/ with a 404 in the API's error shape."""
-    return JsonResponse(
-        {
-            "type": "client_error",
-            "errors": [
-                {"code": "not_found", "detail": "No API endpoint at this path.", "attr": None}
-            ],
-        },
-        status=404,
-    )
+    return error_response(404, "not_found", "No API endpoint at this path.")
+
+
+ROOT_ENDPOINTS = {
+    "commitments": "commitment-list",
+    "status_updates": "status-update-list",
+    "countries": "country-list",
+    "officials": "official-list",
+    "meetings": "meeting-list",
+    "sources": "sourcedocument-list",
+    "auth_token": "auth-token",
+    "schema": "schema",
+    "docs": "swagger-ui",
+}
+
+
+@extend_schema(exclude=True)
+class ApiRootView(APIView):
+    """The API's entry point: a link to each of its endpoints."""
+
+    permission_classes = [OpenReadUnlessLoginRequired]
+
+    def get(self, request, *args, **kwargs):
+        return Response(
+            {name: reverse(url_name, request=request) for name, url_name in ROOT_ENDPOINTS.items()}
+        )
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its script served apart and no inline style, as the CSP requires."""
+
+    template_name = "api/swagger_ui.html"
 
 
 class ThrottledObtainAuthToken(ObtainAuthToken):
     """Exchange a username and password for an API token; throttled against guessing."""
 
     throttle_classes = [TokenEndpointThrottle]
+    # ObtainAuthToken names DRF's stock parsers; use the API's strict ones.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES

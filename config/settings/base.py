@@ -43,12 +43,16 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "csp",
     "commitments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and authentication: a request refused here costs nothing.
+    "commitments.api.middleware.ApiInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,10 +94,13 @@ TEMPLATES = [
 # failing with "database is locked": WAL lets readers run beside one writer,
 # IMMEDIATE transactions take the write lock at BEGIN (so two writers never
 # deadlock upgrading a read lock), and the timeout is how long a writer waits.
+# That wait stays well inside a request's budget (gunicorn's 30 s): a lock
+# held longer (a backup, a read-only disk) answers 503 with Retry-After.
 SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", BASE_DIR / "db.sqlite3"))
+SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "5"))
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
-    "timeout": 20,
+    "timeout": SQLITE_BUSY_TIMEOUT,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
 
@@ -112,6 +119,36 @@ def database_from_environment() -> dict:
 
 
 DATABASES = {"default": database_from_environment()}
+
+# One cache shared by every worker process, for what must count across them
+# (throttles). By default files under CACHE_DIR: no extra service, and no
+# database write on an anonymous read (the database cache would put every
+# reader behind SQLite's one writer). Teams set REDIS_URL.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHE_DIR = Path(os.environ.get("CACHE_DIR", BASE_DIR / "var" / "cache"))
+
+
+def cache_from_environment() -> dict:
+    """Return the default cache: Redis at REDIS_URL if set, else files under CACHE_DIR."""
+    if REDIS_URL:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "commitments",
+        }
+    return {
+        "BACKEND": "commitments.cache.LockingFileBasedCache",
+        "LOCATION": str(CACHE_DIR),
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+
+
+CACHES = {"default": cache_from_environment()}
+
+# How many reverse proxies in front of the app to believe about the client's
+# address (X-Forwarded-For, read from the right). 0: the socket's address,
+# which no client can forge; set it to 1 behind one nginx or load balancer.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -157,19 +194,24 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["commitments.api.permissions.ModelPermissionsOrOpenRead"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["commitments.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "commitments.api.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "commitments.api.schema.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["commitments.api.renderers.ORJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "commitments.api.renderers.ORJSONRenderer",
+        "commitments.api.renderers.PeopleBrowsableAPIRenderer",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "commitments.api.renderers.BrowsableForLoggedInUsers",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "commitments.api.parsers.StrictJSONParser",
+        "commitments.api.parsers.StrictFormParser",
+        "commitments.api.parsers.StrictMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["commitments.api.throttling.AnonymousThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 _ERRORS = "drf_standardized_errors.openapi_serializers"
@@ -180,6 +222,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are as open as the API's reads: closed to
+    # anonymous clients when API_LOGIN_REQUIRED is set.
+    "SERVE_PERMISSIONS": ["commitments.api.permissions.OpenReadUnlessLoginRequired"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -227,10 +272,35 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The same rule for the address of a failed login as for the API's throttles.
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 
 # Formulae are escaped by commitments.resources (all of = + - @, not only =).
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# Scripts, styles, images and fonts from this site only; no inline script or
+# style, no plugins, no framing, forms posting only here. The admin, the
+# dashboard, the browsable API and Swagger UI (served from our own static
+# files) all work under it; tests/test_browser_csp.py checks in Chromium.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

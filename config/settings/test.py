@@ -36,3 +36,11 @@ AXES_FAILURE_LIMIT = 5
 # Serve static files straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Each test process counts throttles apart: its own folder, or its own prefix
+# in Redis (CI's PostgreSQL pass runs with REDIS_URL).
+CACHES = {"default": dict(CACHES["default"])}  # noqa: F405
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = f"commitments-test-{os.getpid()}"
+else:
+    CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="commitments-cache-")
