@@ -549,7 +549,13 @@ class Commitment(models.Model):
             "latest"
         ]
         self.version += 1
-        self.save(update_fields=["status", "status_date", "last_assessed_at", "version"])
+        # The timeline is its own record of status changes: the commitment's
+        # history keeps only edits of what it says, not an empty row per update.
+        self.skip_history_when_saving = True
+        try:
+            self.save(update_fields=["status", "status_date", "last_assessed_at", "version"])
+        finally:
+            del self.skip_history_when_saving
 
 
 class CommitmentParty(models.Model):

@@ -23,13 +23,17 @@ def _form_fields(form, data):
                 data[form.add_prefix(name)] = "on"
             continue
         data[form.add_prefix(name)] = _value(value)
+        if field.show_hidden_initial:
+            # What the page was showing: the stale-save check compares with it.
+            data[form.add_initial_prefix(name)] = _value(value)
 
 
 def change_form_data(response) -> dict:
     """Return the data the browser would post back unchanged."""
     data = {}
     _form_fields(response.context["adminform"].form, data)
-    for inline in response.context["inline_admin_formsets"]:
+    inlines = response.context.get("inline_admin_formsets", [])  # none on a revert page
+    for inline in inlines:
         formset = inline.formset
         management = formset.management_form
         for name in management.fields:

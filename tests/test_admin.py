@@ -115,7 +115,7 @@ def test_second_of_two_concurrent_saves_is_refused(client, visa, analyst):
     response = client.post(change_url(visa), second_data)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Someone saved this commitment while you were editing it" in page
+    assert "analyst saved this commitment while you were editing it" in page
     assert "Visa exemption (first analyst)" in page
     visa.refresh_from_db()
     assert visa.title == "Visa exemption (first analyst)"

@@ -7,12 +7,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
-from .choices import COMPLIANCE_SCORES, PartyRole, Status
-from .models import Commitment, CommitmentParty, Country
+from ..choices import COMPLIANCE_SCORES, PartyRole, Status
+from ..models import Commitment, CommitmentParty, Country
 
-LIST_LIMIT = 100
+# The overdue and stale lists show this many; a link opens the whole list.
+LIST_LIMIT = 10
 
 
 @dataclass
@@ -37,6 +39,11 @@ class ComplianceRow:
         """Return the mean score: completed +1, stalled or cancelled -1, others 0."""
         points = sum(COMPLIANCE_SCORES[status] * n for status, n in self.counts.items())
         return points / self.total if self.total else 0.0
+
+    @property
+    def assessed(self) -> int:
+        """Return how many have a status beyond "announced": only those say anything."""
+        return self.total - self.counts.get(Status.ANNOUNCED, 0)
 
     @property
     def percentage(self) -> float:
@@ -96,6 +103,7 @@ def dashboard_view(request, site_context: dict):
         .select_related("meeting")
         .order_by("last_assessed_at", "created_at", "slug")
     )
+    changelist = reverse("admin:commitments_commitment_changelist")
     context = {
         **site_context,
         "title": "Dashboard",
@@ -118,5 +126,7 @@ def dashboard_view(request, site_context: dict):
         "days": days,
         "days_error": days_error,
         "list_limit": LIST_LIMIT,
+        "overdue_url": f"{changelist}?overdue=yes",
+        "stale_url": f"{changelist}?not_assessed_days={days}",
     }
     return render(request, "admin/commitments/dashboard.html", context)
