@@ -371,3 +371,78 @@ def test_a_mention_is_entered_as_a_quote_and_gets_its_offsets(analyst_browser, v
         },
     )
     assert "quote not found in source text" in missing.content.decode()
+
+
+def test_changelist_shows_the_essential_columns_and_marks_only_overdue_rows(
+    analyst_browser, seed_data
+):
+    overdue = Commitment.objects.get(slug="kz-consulate-general-xian")
+    Commitment.objects.filter(pk=overdue.pk).update(due_date=D(2024, 1, 31))
+    page = analyst_browser.get(reverse("admin:commitments_commitment_changelist"))
+    html = page.content.decode()
+    headers = [str(h["text"]).lower() for h in page.context["result_headers"]]
+    assert headers[1:] == ["title", "parties", "status", "status date", "due"]
+    # Only the overdue row says so; rows without a due date show no cross.
+    overdue_count = Commitment.objects.overdue().count()
+    assert 1 <= overdue_count < 50
+    assert html.count('class="overdue"') == overdue_count
+    assert "icon-no.svg" not in html
+    assert "2024-01-31" in html and "Jan. 31, 2024" not in html
+    assert "CN lead, KZ lead" in html
+
+
+def test_commitment_page_links_the_quote_to_its_source_and_says_when_nothing_was_recorded(
+    analyst_browser, visa
+):
+    page = analyst_browser.get(change_url(visa)).content.decode()
+    source = visa.mentions.get().document
+    url = source.url or reverse("admin:commitments_sourcedocument_change", args=[source.pk])
+    assert f'href="{url}#:~:text=China%20and%20Kazakhstan%20will,' in page
+    assert "No status update recorded yet: announced on 2023-04-26" in page
+
+
+def test_viewer_sees_no_empty_update_form_and_no_occurrence(client, visa, viewer):
+    client.force_login(viewer)
+    page = client.get(change_url(visa)).content.decode()
+    assert "record a status update" not in page.lower()
+    assert "Occurrence" not in page
+
+
+def test_dashboard_says_not_assessed_and_caps_the_stale_list(analyst_browser, seed_data):
+    response = analyst_browser.get(reverse("admin:commitments_dashboard"), {"days": "1"})
+    page = response.content.decode()
+    assert "not assessed" in page and "50%" not in page and "50&nbsp;%" not in page
+    stale_count = response.context["stale_count"]
+    assert stale_count > 10 and len(response.context["stale"]) == 10
+    assert f"see all {stale_count} in the commitment list" in page
+    listed = analyst_browser.get(
+        reverse("admin:commitments_commitment_changelist"), {"not_assessed_days": "1"}
+    )
+    assert listed.context["cl"].result_count == stale_count
+
+
+def test_import_page_names_its_columns_and_shows_row_errors_in_words(analyst_browser, seed_data):
+    page = analyst_browser.get(reverse("admin:commitments_commitment_import")).content.decode()
+    assert "Exported but never imported: <code>status, status_date</code>" in page
+    text = IMPORT_HEADER + "bad-date,Bad,,trade,2023-04-26-xian-cn-kz-talks,31/12/2025,CN:lead\n"
+    response = import_file(analyst_browser, text).content.decode()
+    assert "write it as YYYY-MM-DD" in response
+    assert 'class="row-errors"' in response
+
+
+def test_export_page_says_how_many_filtered_rows_it_exports(analyst_browser, seed_data):
+    url = reverse("admin:commitments_commitment_export")
+    page = analyst_browser.get(url, {"party": "TM"}).content.decode()
+    count = Commitment.objects.filter(parties__country="TM").count()
+    assert f"Exports the {count} commitments of the list as you filtered it" in page
+
+
+def test_every_admin_page_names_the_favicon(analyst_browser, visa):
+    for url in [
+        reverse("admin:index"),
+        reverse("admin:commitments_commitment_changelist"),
+        change_url(visa),
+        reverse("admin:commitments_dashboard"),
+        reverse("admin:commitments_commitment_history", args=[visa.pk]),
+    ]:
+        assert 'rel="icon"' in analyst_browser.get(url).content.decode(), url

@@ -238,7 +238,9 @@ class CommitmentAdmin(ImportExportModelAdmin, HistoryAdmin):
             before,
             quote_text,
             after,
-            text_fragment_url(source, quote_text) if document.url else source,
+            # On the document's own admin page the text is read-only once quoted,
+            # so the browser can find and highlight the quote there too.
+            text_fragment_url(source, quote_text),
             document.title,
             document.publisher,
             iso_date(document.published_on),
