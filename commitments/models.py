@@ -639,7 +639,9 @@ class Mention(models.Model):
         ]
 
     def __str__(self):
-        return f"“{self.quote[:60]}”"
+        if len(self.quote) <= 80:
+            return f"“{self.quote}”"
+        return f"“{self.quote[:80].rsplit(' ', 1)[0]}…”"
 
     def natural_key(self):
         return (self.commitment.slug, self.document.slug, self.start)
