@@ -128,6 +128,14 @@ def test_analyst_records_a_status_update_and_sees_it_everywhere(browser, live_se
     assert "#:~:text=" in page.locator(".origin-source a").get_attribute("href")
     form = 'select[name^="status_updates"][name$="-0-status"]'
     page.select_option(form, "completed")
+    # Without an effective date the save is refused; the banner links to the field.
+    page.click("input[name=_continue]")
+    jump = page.locator(".errornote ul.error-jump a")
+    jump.first.wait_for()
+    assert "Effective date" in jump.first.inner_text()
+    jump.first.click()
+    assert page.evaluate("window.scrollY") > 900
+    page.select_option(form, "completed")
     page.fill('input[name^="status_updates"][name$="-0-effective_date"]', "2023-11-10")
     page.fill('input[name^="status_updates"][name$="-0-evidence_url"]', "https://example.org/visa")
     page.fill('input[name^="status_updates"][name$="-0-evidence_title"]', "Visa-free travel begins")
