@@ -86,9 +86,10 @@ def viewer_client(viewer):
 
 
 def pytest_runtest_setup(item):
-    """Run tests marked `postgres` only on PostgreSQL (the second pass of CI)."""
-    if item.get_closest_marker("postgres"):
-        from django.db import connection
+    """Run tests marked `postgres` only on PostgreSQL, and `sqlite` only on SQLite."""
+    from django.db import connection
 
-        if connection.vendor != "postgresql":
-            pytest.skip("only meaningful on PostgreSQL; runs in the PostgreSQL pass of CI")
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("only meaningful on PostgreSQL; runs in the PostgreSQL pass of CI")
+    if item.get_closest_marker("sqlite") and connection.vendor != "sqlite":
+        pytest.skip("only meaningful on SQLite; runs in the SQLite pass of CI")

@@ -108,3 +108,29 @@ def test_bad_patches_are_400_and_write_nothing(analyst_client, seed_data, payloa
 def test_put_is_not_allowed(analyst_client, seed_data):
     response = analyst_client.put(URL, {"title": "x"}, format="json", HTTP_IF_MATCH='"1"')
     assert response.status_code == 405
+
+
+def test_a_patch_that_changes_nothing_keeps_the_version_and_etag(analyst_client, seed_data):
+    # Bumping the version on a no-op would invalidate every client's ETag
+    # (and every analyst's open form) for nothing.
+    commitment = Commitment.objects.get(slug=VISA)
+    parties = [{"country": p.country_id, "role": p.role} for p in commitment.parties.all()]
+    response = analyst_client.patch(
+        URL,
+        {"title": commitment.title, "category": commitment.category, "parties": parties},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 200, response.content
+    assert response["ETag"] == '"1"'
+    assert Commitment.objects.get(slug=VISA).version == 1
+    assert commitment.history.count() == Commitment.objects.get(slug=VISA).history.count()
+
+
+def test_a_party_without_its_country_is_400_naming_it(analyst_client, seed_data):
+    response = analyst_client.patch(
+        URL, {"parties": [{"role": "lead"}]}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["attr"] == "parties.0.country"
+    assert Commitment.objects.get(slug=VISA).version == 1

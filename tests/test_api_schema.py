@@ -74,19 +74,45 @@ def keep_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
+VISA = "cn-kz-mutual-visa-exemption"
+
+
+def aim_at_a_real_commitment(case) -> dict:
+    """Point a commitment operation at a real one, with its current ETag as If-Match.
+
+    Generated slugs are almost never real, so without this PATCH and the
+    status-update POST would stop at 404 or 412 and their bodies go untried.
+    """
+    from commitments.models import Commitment
+
+    headers = {}
+    slug_given = case.path_parameters and "slug" in case.path_parameters
+    if slug_given and case.path.startswith("/api/commitments/"):
+        case.path_parameters["slug"] = VISA
+        if case.method.upper() == "PATCH":
+            version = Commitment.objects.get(slug=VISA).version
+            headers["If-Match"] = f'"{version}"'
+    return headers
+
+
 @pytest.mark.django_db
+@pytest.mark.parametrize("who", ["anonymous", "analyst"])
 @api_schema.parametrize()
 @hypothesis_settings(
-    max_examples=40,
+    max_examples=30,
     derandomize=True,
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_conforms_to_its_schema(case, keep_test_connection, seed_data, analyst):
+def test_api_conforms_to_its_schema(case, who, keep_test_connection, seed_data, analyst):
+    """Zero 5xx and zero schema violations, as an anonymous client and as an analyst."""
     from rest_framework.authtoken.models import Token
 
-    token, _ = Token.objects.get_or_create(user=analyst)
+    headers = {}
+    if who == "analyst":
+        token, _ = Token.objects.get_or_create(user=analyst)
+        headers = {"Authorization": f"Token {token.key}", **aim_at_a_real_commitment(case)}
     # Business rules (a wrong password, evidence, dates) reject schema-valid
     # input on purpose, so positive-data acceptance is not among the checks.
-    case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=CHECKS)
+    case.call_and_validate(headers=headers, checks=CHECKS)

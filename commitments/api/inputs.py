@@ -119,6 +119,15 @@ def check_query_parameters(query_params) -> None:
                 raise invalid(name, f"Must be at most {MAX_PARAMETER_LENGTH} characters long.")
 
 
+def check_form(data) -> None:
+    """Raise a 400 naming the first form field (name or value) that holds bad text."""
+    for name, values in data.lists():
+        check_text("non_field_errors", name)
+        for value in values:
+            if isinstance(value, str):
+                check_text(name, value)
+
+
 def load_json(raw: bytes | str, *, name: str | None = None):
     """Parse JSON with a depth limit and text checks; raise ParseError or a 400 naming the place.
 

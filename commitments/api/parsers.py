@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import parsers
 
-from .inputs import check_structure, load_json
+from .inputs import check_form, load_json
 
 
 class StrictJSONParser(parsers.JSONParser):
@@ -22,12 +22,12 @@ class StrictJSONParser(parsers.JSONParser):
 class StrictFormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        check_structure(dict(data.lists()))
+        check_form(data)
         return data
 
 
 class StrictMultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         result = super().parse(stream, media_type, parser_context)
-        check_structure(dict(result.data.lists()))
+        check_form(result.data)
         return result

@@ -195,6 +195,14 @@ class CommitmentUpdateSerializer(serializers.ModelSerializer):
     def validate_parties(self, parties):
         if not parties:
             raise serializers.ValidationError("A commitment needs at least one party.")
+        # A PATCH is partial, and DRF passes that on to each party: say what a
+        # party lacks instead of assuming both keys are there.
+        for index, party in enumerate(parties):
+            missing = [key for key in ("country", "role") if key not in party]
+            if missing:
+                raise serializers.ValidationError(
+                    {index: {key: ["This field is required."] for key in missing}}
+                )
         codes = [party["country"].pk for party in parties]
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
@@ -203,6 +211,18 @@ class CommitmentUpdateSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         parties = validated_data.pop("parties", None)
+        wanted_parties = (
+            None if parties is None else {(p["country"].pk, p["role"]) for p in parties}
+        )
+        fields_change = any(
+            getattr(instance, name) != value for name, value in validated_data.items()
+        )
+        parties_change = wanted_parties is not None and wanted_parties != set(
+            instance.parties.values_list("country_id", "role")
+        )
+        if not (fields_change or parties_change):
+            # Nothing changes: the version, and so every client's ETag, stays.
+            return instance
         with transaction.atomic():
             for name, value in validated_data.items():
                 setattr(instance, name, value)
@@ -212,7 +232,7 @@ class CommitmentUpdateSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(exc.message_dict) from exc
             instance.version += 1
             instance.save()
-            if parties is not None:
+            if parties_change:
                 instance.replace_parties([(party["country"], party["role"]) for party in parties])
         return instance
 

@@ -130,15 +130,17 @@ CACHE_DIR = Path(os.environ.get("CACHE_DIR", BASE_DIR / "var" / "cache"))
 
 def cache_from_environment() -> dict:
     """Return the default cache: Redis at REDIS_URL if set, else files under CACHE_DIR."""
+    prefix = os.environ.get("CACHE_KEY_PREFIX", "commitments")
     if REDIS_URL:
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "commitments",
+            "KEY_PREFIX": prefix,
         }
     return {
         "BACKEND": "commitments.cache.LockingFileBasedCache",
         "LOCATION": str(CACHE_DIR),
+        "KEY_PREFIX": prefix,
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 

@@ -1,0 +1,107 @@
+"""Throttles hold across gunicorn's worker processes, and a forged address does not reset them.
+
+Each worker once kept its own count, so 10/minute let 19 of 40 guesses
+through with two workers; and the address came from X-Forwarded-For, which
+any client can rotate. This serves the app as production does (gunicorn, 2
+workers, production settings) against the shared cache in force: files by
+default, Redis when REDIS_URL is set (CI's PostgreSQL pass).
+"""
+
+import json
+import os
+import secrets
+import tempfile
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+
+from commitments.local_server import start_gunicorn, stop, wait_until_serving
+from commitments.management.commands.load_test import database_environment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RATE = 10
+ATTEMPTS = 40
+
+
+def send(url: str, *, body: bytes | None, forwarded_for: str) -> tuple[int, str]:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        payload = json.loads(error.read() or b"{}")
+        return error.code, (payload.get("errors") or [{}])[0].get("code", "")
+
+
+@pytest.fixture
+def served(roles):
+    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
+    with tempfile.TemporaryDirectory() as cache_dir:
+        server, base = start_gunicorn(
+            {
+                **database_environment(),
+                "DJANGO_SETTINGS_MODULE": "config.settings.production",
+                "SECRET_KEY": secrets.token_urlsafe(50),
+                "ALLOWED_HOSTS": "127.0.0.1",
+                "SECURE_SSL_REDIRECT": "0",
+                "LOG_LEVEL": "ERROR",
+                "API_TOKEN_THROTTLE_RATE": f"{RATE}/minute",
+                "API_ANON_THROTTLE_RATE": f"{RATE}/minute",
+                "TRUSTED_PROXY_COUNT": "0",
+                "CACHE_DIR": cache_dir,
+                # A fresh namespace in Redis, so earlier runs count for nothing.
+                "CACHE_KEY_PREFIX": f"throttle-test-{secrets.token_hex(4)}",
+            },
+            workers=2,
+            threads=4,
+        )
+        try:
+            wait_until_serving(f"{base}/api/", server)
+            yield base
+        finally:
+            stop(server)
+
+
+def run_concurrently(calls):
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def test_token_rate_holds_across_workers_and_forged_addresses(served):
+    # wait_until_serving's probe was an anonymous read, not a token attempt.
+    results = run_concurrently(
+        [
+            lambda n=n: send(
+                f"{served}/api/auth/token/",
+                body=json.dumps({"username": f"guess-{n}", "password": "wrong"}).encode(),
+                forwarded_for=f"203.0.113.{n}",
+            )
+            for n in range(ATTEMPTS)
+        ]
+    )
+    throttled = [status for status, code in results if status == 429 and code == "throttled"]
+    answered = [status for status, _ in results if status != 429]
+    assert set(answered) == {400}, results
+    assert len(answered) == RATE, results
+    assert len(throttled) == ATTEMPTS - RATE
+
+
+def test_anonymous_rate_holds_across_workers_and_forged_addresses(served):
+    # The readiness probe already spent one anonymous request.
+    results = run_concurrently(
+        [
+            lambda n=n: send(f"{served}/api/countries/", body=None, forwarded_for=f"198.51.100.{n}")
+            for n in range(ATTEMPTS)
+        ]
+    )
+    answered = [status for status, _ in results if status == 200]
+    assert len(answered) == RATE - 1, results
+    assert all(status in (200, 429) for status, _ in results), results
