@@ -61,9 +61,12 @@ def test_production_starts_with_a_proper_environment():
 def test_production_refuses_to_start_and_says_why(override, reason):
     environment = {**GOOD_ENVIRONMENT, **override}
     result = run_python(SETUP, **environment)
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "refuses to start" in result.stderr
     assert reason in result.stderr
+    # The reason alone, not the last line of a traceback.
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_check_deploy_passes_with_the_production_settings():

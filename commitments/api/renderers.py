@@ -52,6 +52,13 @@ class PeopleBrowsableAPIRenderer(BrowsableAPIRenderer):
             response._csp_update = {"style-src-attr": ["'unsafe-inline'"]}
         return super().render(data, accepted_media_type, renderer_context)
 
+    def get_context(self, data, accepted_media_type, renderer_context):
+        context = super().get_context(data, accepted_media_type, renderer_context)
+        # Pygments' colours would come as an inline <style> block, which the
+        # CSP refuses; the descriptions here have no code to colour.
+        context["code_style"] = None
+        return context
+
 
 class BrowsableForLoggedInUsers(DefaultContentNegotiation):
     """Offer the browsable API only to a browser session logged in to the admin; JSON otherwise."""

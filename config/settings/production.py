@@ -1,8 +1,7 @@
 """Settings for a shared deployment behind gunicorn; secrets come from the environment."""
 
 import os
-
-from django.core.exceptions import ImproperlyConfigured
+import sys
 
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, env_bool, env_list
@@ -13,7 +12,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 
 def refuse_unsafe_configuration() -> None:
-    """Raise ImproperlyConfigured naming every setting that makes a deployment unsafe."""
+    """Exit with one line naming every setting that makes a deployment unsafe.
+
+    A one-line reason on stderr and a non-zero exit, rather than an exception:
+    whoever starts the server (manage.py, gunicorn, systemd) shows the reason
+    as it is, not at the end of a fifty-line traceback.
+    """
     problems = []
     if DEBUG:
         problems.append("DEBUG is on; unset DEBUG or set it to 0")
@@ -26,9 +30,11 @@ def refuse_unsafe_configuration() -> None:
     if not ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS is empty; list the host names this server answers to")
     if problems:
-        raise ImproperlyConfigured(
-            "config.settings.production refuses to start: " + "; ".join(problems) + "."
+        print(
+            "config.settings.production refuses to start: " + "; ".join(problems) + ".",
+            file=sys.stderr,
         )
+        raise SystemExit(2)
 
 
 refuse_unsafe_configuration()
