@@ -20,8 +20,10 @@ $(BIN)/python:
 
 # Reinstall whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo "Installing the Python dependencies into $(VENV)/ (a few minutes the first time)..."
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[test]'
+	@echo "Dependencies installed."
 	touch $@
 
 install: $(VENV)/.installed
@@ -68,7 +70,8 @@ LOAD_ARGS ?= --duration 20 --readers 8 --writers 4
 load: install
 	@scratch=$$(mktemp -d); \
 	SQLITE_PATH=$$scratch/load.sqlite3 $(MANAGE) migrate --no-input -v0 && \
-	SQLITE_PATH=$$scratch/load.sqlite3 $(MANAGE) load_test $(LOAD_ARGS); \
+	SQLITE_PATH=$$scratch/load.sqlite3 $(MANAGE) load_test $(LOAD_ARGS) \
+		$(if $(LOAD_PORT),--port $(LOAD_PORT)); \
 	status=$$?; rm -rf $$scratch; exit $$status
 
 # A JSON backup under backups/; restore with `make restore BACKUP=backups/....json`

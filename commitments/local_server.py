@@ -18,9 +18,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(environment: dict[str, str], *, workers: int, threads: int):
-    """Start gunicorn with `environment` over this process's own; return it and its base URL."""
-    port = free_port()
+def start_gunicorn(
+    environment: dict[str, str], *, workers: int, threads: int, port: int | None = None
+):
+    """Start gunicorn with `environment` over this process's own; return it and its base URL.
+
+    It listens on `port` of 127.0.0.1, or on a free one when none is given.
+    """
+    port = port or free_port()
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     process = subprocess.Popen(
         [

@@ -72,12 +72,17 @@ class Command(BaseCommand):
         parser.add_argument("--writers", type=int, default=4)
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
         parser.add_argument("--threads", type=int, default=4, help="Threads per worker.")
+        parser.add_argument(
+            "--port", type=int, default=None, help="Port of 127.0.0.1 to serve on (default: free)."
+        )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
 
     def handle(self, *args, **options):
         if options["duration"] <= 0 or options["duration"] > 600:
             raise CommandError("--duration must be between 0 and 600 seconds.")
+        if options["port"] is not None and not 1024 <= options["port"] <= 65535:
+            raise CommandError("--port must be between 1024 and 65535.")
         if not Commitment.objects.exists():
             call_command("loaddata", "countries", "officials", "sources", "meetings", "commitments")
         token = self.writer_token()
@@ -89,7 +94,10 @@ class Command(BaseCommand):
         # gunicorn serves no static file here, but whitenoise wants the folder.
         os.makedirs(settings.STATIC_ROOT, exist_ok=True)
         server, base = start_gunicorn(
-            self.server_environment(), workers=options["workers"], threads=options["threads"]
+            self.server_environment(),
+            workers=options["workers"],
+            threads=options["threads"],
+            port=options["port"],
         )
         try:
             try:
