@@ -1,7 +1,6 @@
 """The API's routes, all under /api/."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -23,7 +22,7 @@ urlpatterns = [
     ),
     path("status-updates/", views.StatusUpdateFeedView.as_view(), name="status-update-list"),
     path("auth/token/", views.ThrottledObtainAuthToken.as_view(), name="auth-token"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", views.ApiSchemaView.as_view(), name="schema"),
     path("docs/", views.ApiDocsView.as_view(url_name="schema"), name="swagger-ui"),
     *router.urls,
     re_path(r"", views.endpoint_not_found),

@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from drf_spectacular.views import SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
@@ -38,6 +38,7 @@ from .inputs import parse_date
 from .pagination import CommitmentPagination
 from .permissions import OpenReadUnlessLoginRequired
 from .read_path import commitment_rows
+from .renderers import ORJSONRenderer
 from .responses import error_response
 from .serializers import (
     CommitmentSerializer,
@@ -308,7 +309,21 @@ class ApiRootView(APIView):
         )
 
 
-class ApiDocsView(SpectacularSwaggerSplitView):
+class JsonErrorsMixin:
+    """Answer errors in the API's JSON shape even from views that render YAML or HTML."""
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = ORJSONRenderer()
+        self.request.accepted_media_type = ORJSONRenderer.media_type
+        return response
+
+
+class ApiSchemaView(JsonErrorsMixin, SpectacularAPIView):
+    """The OpenAPI schema, as open as the API's reads."""
+
+
+class ApiDocsView(JsonErrorsMixin, SpectacularSwaggerSplitView):
     """Swagger UI with its script served apart and no inline style, as the CSP requires."""
 
     template_name = "api/swagger_ui.html"
