@@ -124,6 +124,7 @@ def test_a_refusal_is_reported_once_per_reason_not_once_per_commitment(analyst_b
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count("is before the commitment was made") == 1
+    assert "(3 commitments: " in page
     for commitment in chosen:
         assert commitment.slug in page
     assert StatusUpdate.objects.count() == 0

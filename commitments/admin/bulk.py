@@ -12,6 +12,8 @@ from .forms import BulkStatusUpdateForm
 
 # The confirmation page names this many of the chosen commitments, then counts the rest.
 LISTED = 50
+# A refusal names this many of the commitments it stopped, then counts the rest.
+NAMED = 10
 
 
 @admin.action(description="Record a status update on the selected commitments")
@@ -42,7 +44,9 @@ def record_bulk_status_update(model_admin, request, queryset):
         except ValidationError:
             # One error per reason, naming the commitments it stopped.
             for reason, slugs in refusals.items():
-                form.add_error(None, f"{reason} ({', '.join(slugs)})")
+                named = ", ".join(slugs[:NAMED])
+                more = f" and {len(slugs) - NAMED} more" if len(slugs) > NAMED else ""
+                form.add_error(None, f"{reason} ({len(slugs)} commitments: {named}{more})")
         else:
             model_admin.message_user(
                 request,
