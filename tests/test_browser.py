@@ -336,3 +336,45 @@ def test_page_weight_of_the_changelist_and_the_commitment_page(
         print("\n" + "\n".join(lines))
     assert len(lines) == 4
     page.context.close()
+
+
+def test_the_workbench_pages_run_under_the_content_security_policy(
+    browser, live_server, seeded, evidence
+):
+    # Every script and style of these pages is a static file: the policy
+    # refuses inline ones, which would leave a control dead.
+    visa = Commitment.objects.get(slug=VISA)
+    visa.record_status_update(status="formalized", effective_date=D(2023, 9, 1), **evidence)
+    page = log_in(browser, live_server, "ana")
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    admin = f"{live_server.url}/admin/commitments/commitment"
+    for url in [
+        f"{admin}/",
+        change_url(live_server, VISA),
+        f"{admin}/{visa.pk}/history/",
+        f"{admin}/dashboard/",
+        f"{admin}/import/",
+    ]:
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+    page.goto(f"{admin}/export/?party=TM")
+    assert "of the list as you filtered it" in page.locator(".export-scope").inner_text()
+    page.uncheck("#select-all-toggle")
+    columns = page.locator('.selectable-field-export-row input[type="checkbox"]')
+    assert columns.count() > 1
+    assert not any(columns.nth(i).is_checked() for i in range(columns.count()))
+    page.goto(f"{admin}/")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "record_bulk_status_update")
+    page.click("button[name=index]")
+    page.wait_for_selector("#bulk-status-update .datetimeshortcuts")
+    assert refused == []
+    page.context.close()

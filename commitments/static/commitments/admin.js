@@ -31,3 +31,17 @@ document.addEventListener("DOMContentLoaded", function () {
     note.appendChild(list);
   }
 });
+
+// The export page's "Select all" columns toggle (import-export wires it with an
+// onchange attribute, which the site's CSP refuses).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input.select-toggle").forEach(function (toggle) {
+    toggle.addEventListener("change", function () {
+      document
+        .querySelectorAll('.selectable-field-export-row input[type="checkbox"]')
+        .forEach(function (box) {
+          box.checked = toggle.checked;
+        });
+    });
+  });
+});
