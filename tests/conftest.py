@@ -1,4 +1,6 @@
 import datetime
+import os
+import shutil
 from importlib import import_module
 
 import pytest
@@ -93,3 +95,37 @@ def pytest_runtest_setup(item):
         pytest.skip("only meaningful on PostgreSQL; runs in the PostgreSQL pass of CI")
     if item.get_closest_marker("sqlite") and connection.vendor != "sqlite":
         pytest.skip("only meaningful on SQLite; runs in the SQLite pass of CI")
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test module (Playwright allows one per thread)."""
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        message = (
+            f"Chromium not found at {CHROMIUM}: install it with "
+            "`apt-get install chromium` (or set CHROMIUM_PATH) to run the browser tests."
+        )
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the tests still
+    # talk to the database synchronously between browser steps.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from commitments.models import Commitment
-from tests.test_browser import browser, log_in, seeded  # noqa: F401 (fixtures)
+from tests.test_browser import log_in, seeded  # noqa: F401 (a fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,7 +44,7 @@ def violations_on(page, url: str) -> list[str]:
 
 
 def test_no_csp_violation_on_the_admin_the_dashboard_and_the_api_pages(
-    browser,  # noqa: F811
+    browser,
     live_server,
     seeded,  # noqa: F811
 ):
@@ -83,7 +83,7 @@ def test_swagger_ui_renders_under_the_policy(browser, live_server, seeded):  # n
 
 
 def test_the_browsable_api_is_for_logged_in_people_and_json_for_everyone_else(
-    browser,  # noqa: F811
+    browser,
     live_server,
     seeded,  # noqa: F811
 ):
