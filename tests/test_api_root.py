@@ -51,3 +51,19 @@ def test_a_session_in_the_browser_gets_the_browsable_api_and_a_token_client_json
     assert b"Country List" in page.content or b"Countries" in page.content
     token = analyst_client.get("/api/countries/", HTTP_ACCEPT="text/html,*/*;q=0.8")
     assert token["Content-Type"] == "application/json"
+
+
+def test_view_on_site_leads_a_logged_in_analyst_to_a_readable_page(client, analyst, seed_data):
+    from django.contrib.contenttypes.models import ContentType
+
+    from commitments.models import Commitment
+
+    client.force_login(analyst)
+    commitment = Commitment.objects.get(slug="cn-kz-mutual-visa-exemption")
+    content_type = ContentType.objects.get_for_model(Commitment)
+    response = client.get(
+        f"/admin/r/{content_type.pk}/{commitment.pk}/", HTTP_ACCEPT="text/html", follow=True
+    )
+    assert response.redirect_chain[-1][0].endswith(f"/api/commitments/{commitment.slug}/")
+    assert response["Content-Type"].startswith("text/html")
+    assert commitment.title.encode() in response.content
