@@ -29,6 +29,10 @@ class LockingFileBasedCache(FileBasedCache):
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
+    def lock(self, key):
+        """Return a context manager that excludes every other process's `lock`, `add`, `incr`."""
+        return self._exclusive()
+
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         with self._exclusive():
             return super().add(key, value, timeout, version)
