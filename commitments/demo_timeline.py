@@ -22,13 +22,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from .choices import Status
-from .fixture_builder import AnnotationError, Builder
+from .fixture_builder import AnnotationError, Builder, read_yaml
 from .models import Commitment, Meeting, StatusUpdate
 
 TIMELINE_FILE = "demo_timeline.yaml"
@@ -84,15 +83,7 @@ def build_demo_timeline(seeds_dir: Path, seed_fixtures: dict[str, str]) -> str |
     path = seeds_dir / TIMELINE_FILE
     if not path.is_file():
         return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise AnnotationError([f"{builder.where}: not UTF-8 text ({exc.reason})"]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise AnnotationError([f"{builder.where}: {line}malformed YAML: {reason}"]) from exc
+    data = read_yaml(path, where=builder.where)
     if not isinstance(data, dict) or set(data) != {"status_updates"}:
         raise AnnotationError([f"{builder.where}: expected a mapping with only `status_updates`"])
 

@@ -145,21 +145,27 @@ def locate_quote(text: str, quote: str, occurrence: int | None) -> tuple[int | N
     return starts[occurrence - 1], ""
 
 
+def read_yaml(path: Path, *, where: str):
+    """Return the YAML at path, or raise AnnotationError naming `where` and the line at fault."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise AnnotationError([f"{where}: not UTF-8 text ({exc.reason})"]) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise AnnotationError([f"{where}: {line}malformed YAML: {reason}"]) from exc
+
+
 def build_fixtures(seeds_dir: Path) -> dict[str, str]:
     """Return {file name: fixture JSON text} built from seeds_dir, or raise AnnotationError."""
     builder = Builder(seeds_dir=seeds_dir)
     path = seeds_dir / ANNOTATIONS_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path, where=builder.where)
     except FileNotFoundError as exc:
         raise AnnotationError([f"{builder.where}: file not found"]) from exc
-    except UnicodeDecodeError as exc:
-        raise AnnotationError([f"{builder.where}: not UTF-8 text ({exc.reason})"]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise AnnotationError([f"{builder.where}: {line}malformed YAML: {reason}"]) from exc
     if not isinstance(data, dict):
         raise AnnotationError([f"{builder.where}: expected a mapping at the top level"])
     unknown = sorted(data.keys() - {"sources", "countries", "officials", "meetings", "commitments"})

@@ -1,6 +1,12 @@
-"""Read what a rendered admin page would make a browser post."""
+"""Admin pages in tests: their URLs, and what a rendered page would make a browser post."""
 
 from html.parser import HTMLParser
+
+from django.urls import reverse
+
+
+def change_url(commitment) -> str:
+    return reverse("admin:commitments_commitment_change", args=[commitment.pk])
 
 
 class _FormInputs(HTMLParser):

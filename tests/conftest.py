@@ -19,6 +19,14 @@ def seed_data(roles):
 
 
 @pytest.fixture
+def visa(seed_data):
+    """Return the seed's China-Kazakhstan visa exemption commitment."""
+    from commitments.models import Commitment
+
+    return Commitment.objects.get(slug="cn-kz-mutual-visa-exemption")
+
+
+@pytest.fixture
 def commitment(db):
     """Return a commitment made on 2023-04-26 with an origin mention."""
     mention = MentionFactory(commitment=CommitmentFactory())

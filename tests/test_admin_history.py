@@ -8,21 +8,13 @@ from django.urls import reverse
 from commitments.choices import Status
 from commitments.models import Commitment, StatusUpdate
 from tests.admin_forms import change_form_data
+from tests.admin_pages import change_url
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
 VISA = "cn-kz-mutual-visa-exemption"
-
-
-def change_url(commitment):
-    return reverse("admin:commitments_commitment_change", args=[commitment.pk])
-
-
-@pytest.fixture
-def visa(seed_data):
-    return Commitment.objects.get(slug=VISA)
 
 
 @pytest.fixture

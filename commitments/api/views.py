@@ -39,7 +39,7 @@ from .pagination import CommitmentPagination
 from .permissions import OpenReadUnlessLoginRequired
 from .read_path import commitment_rows
 from .renderers import ORJSONRenderer
-from .responses import error_response
+from .responses import page_not_found
 from .serializers import (
     CommitmentSerializer,
     CommitmentUpdateSerializer,
@@ -280,8 +280,8 @@ class StatusUpdateFeedView(generics.ListAPIView):
 
 @csrf_exempt
 def endpoint_not_found(request, *args, **kwargs):
-    """Answer any unknown path under /api/ with a 404 in the API's error shape."""
-    return error_response(404, "not_found", "No API endpoint at this path.")
+    """Answer any unknown path under /api/ (any method, no CSRF check) as Django's 404 would."""
+    return page_not_found(request)
 
 
 ROOT_ENDPOINTS = {
