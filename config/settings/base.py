@@ -176,6 +176,19 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LOGIN_URL = "admin:login"
+
+# The proposer's vocabularies (cues, categories, cities, demonyms): data that
+# analysts extend, see commitments/ingest/rules.py.
+EXTRACTION_RULES = Path(
+    os.environ.get("EXTRACTION_RULES", BASE_DIR / "seeds" / "extraction_rules.yaml")
+)
+# A source's text, pasted or uploaded, may be at most this many characters
+# (a long joint statement is about 60,000).
+SOURCE_TEXT_MAX_CHARS = int(os.environ.get("SOURCE_TEXT_MAX_CHARS", "500000"))
+# An uploaded file may be at most this many bytes (HTML pages carry markup).
+SOURCE_UPLOAD_MAX_BYTES = int(os.environ.get("SOURCE_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
+# A proposal may restate a commitment from a meeting this many days apart.
+INGEST_MATCH_WINDOW_DAYS = int(os.environ.get("INGEST_MATCH_WINDOW_DAYS", "365"))
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # The admin's changelist and the dashboard call a commitment stale when it has

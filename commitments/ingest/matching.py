@@ -1,0 +1,71 @@
+"""Restatements: proposals that state again a commitment already recorded."""
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Prefetch
+from rapidfuzz import fuzz
+
+from ..models import Commitment, CommitmentParty, Mention
+from .extractor import Proposal
+from .meetings import MeetingProposal
+
+
+def similarity(quote: str, candidate_texts: list[str]) -> float:
+    """Return the best token-set similarity (0 to 1) of the quote to any of the texts."""
+    return max((fuzz.token_set_ratio(quote, text) for text in candidate_texts), default=0) / 100
+
+
+def attach_matches(
+    proposals: list[Proposal],
+    meetings: list[MeetingProposal],
+    *,
+    published_on: datetime.date | None,
+    limit: int = 3,
+) -> None:
+    """Fill each proposal's `matches` with up to `limit` recorded commitments it may restate.
+
+    Candidates have the same party set (or, when none has, share two parties) and
+    a meeting within INGEST_MATCH_WINDOW_DAYS of the proposal's; they are ranked by
+    text similarity, then by whether the leads are the same.
+    """
+    dates = [m.date for m in meetings if m.date] or ([published_on] if published_on else [])
+    if not proposals or not dates:
+        return
+    window = datetime.timedelta(days=settings.INGEST_MATCH_WINDOW_DAYS)
+    candidates = list(
+        Commitment.objects.filter(
+            meeting__date__gte=min(dates) - window, meeting__date__lte=max(dates) + window
+        )
+        .only("slug", "title", "meeting__date")
+        .select_related("meeting")
+        .prefetch_related(
+            Prefetch(
+                "parties", queryset=CommitmentParty.objects.only("commitment", "country", "role")
+            ),
+            Prefetch("mentions", queryset=Mention.objects.only("commitment", "quote")),
+        )
+    )
+    shaped = []
+    for commitment in candidates:
+        parties = {party.country_id: party.role for party in commitment.parties.all()}
+        texts = [mention.quote for mention in commitment.mentions.all()] or [commitment.title]
+        shaped.append((commitment, parties, texts))
+    for proposal in proposals:
+        meeting = meetings[proposal.meeting] if proposal.meeting < len(meetings) else None
+        when = (meeting.date if meeting else None) or published_on
+        codes = proposal.party_codes
+        leads = {p.country for p in proposal.parties if p.role == "lead"}
+        same = [c for c in shaped if set(c[1]) == codes]
+        pool = same or [c for c in shaped if len(set(c[1]) & codes) >= min(2, len(codes))]
+        scored = []
+        for commitment, parties, texts in pool:
+            if when and abs((commitment.meeting.date - when).days) > window.days:
+                continue
+            score = similarity(proposal.quote, texts)
+            same_leads = {c for c, role in parties.items() if role == "lead"} == leads
+            scored.append((score, same_leads, commitment.slug))
+        scored.sort(key=lambda item: (-item[0], not item[1], item[2]))
+        proposal.matches = [
+            {"slug": slug, "score": round(score, 3)} for score, _, slug in scored[:limit]
+        ]
