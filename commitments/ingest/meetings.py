@@ -1,5 +1,6 @@
 """Who met whom, when and where: the meetings a readout reports."""
 
+import calendar
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -8,12 +9,8 @@ from ..choices import MeetingKind
 from .rules import Gazetteer, compile_phrases
 from .text import Span, paragraphs
 
-MONTH_NAMES = (
-    "january february march april may june july august september october november december"
-).split()
-MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
-MONTHS.update({name[:3]: number for name, number in list(MONTHS.items())})
-MONTHS["sept"] = 9
+MONTHS = {calendar.month_name[n].lower(): n for n in range(1, 13)}
+MONTHS.update({calendar.month_abbr[n].lower(): n for n in range(1, 13)}, sept=9)
 MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 DATE_PATTERNS = [
     re.compile(
