@@ -81,3 +81,12 @@ class ParticipantRole(models.TextChoices):
     HOST = "host", "Host"
     GUEST = "guest", "Guest"
     PARTICIPANT = "participant", "Participant"
+
+
+class ReviewState(models.TextChoices):
+    """Where a proposed commitment stands in its review."""
+
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted as a new commitment"
+    MENTION = "mention", "Accepted as a mention"
+    REJECTED = "rejected", "Rejected"

@@ -758,3 +758,7 @@ class StatusUpdate(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+# The ingest area's models belong to this app; importing them here registers them.
+from .ingest.models import Proposal, ProposedMeeting  # noqa: E402, F401

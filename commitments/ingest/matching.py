@@ -11,9 +11,12 @@ from .extractor import Proposal
 from .meetings import MeetingProposal
 
 
-def similarity(quote: str, candidate_texts: list[str]) -> float:
-    """Return the best token-set similarity (0 to 1) of the quote to any of the texts."""
-    return max((fuzz.token_set_ratio(quote, text) for text in candidate_texts), default=0) / 100
+def similarity(quote: str, candidate_texts: list[str]) -> tuple[float, str]:
+    """Return the best token-set similarity (0 to 1) of the quote to the texts, and that text."""
+    return max(
+        ((fuzz.token_set_ratio(quote, text) / 100, text) for text in candidate_texts),
+        default=(0.0, ""),
+    )
 
 
 def attach_matches(
@@ -62,10 +65,11 @@ def attach_matches(
         for commitment, parties, texts in pool:
             if when and abs((commitment.meeting.date - when).days) > window.days:
                 continue
-            score = similarity(proposal.quote, texts)
+            score, matched = similarity(proposal.quote, texts)
             same_leads = {c for c, role in parties.items() if role == "lead"} == leads
-            scored.append((score, same_leads, commitment.slug))
+            scored.append((score, same_leads, commitment.slug, commitment.title, matched))
         scored.sort(key=lambda item: (-item[0], not item[1], item[2]))
         proposal.matches = [
-            {"slug": slug, "score": round(score, 3)} for score, _, slug in scored[:limit]
+            {"slug": slug, "score": round(score, 3), "title": title, "text": matched}
+            for score, _, slug, title, matched in scored[:limit]
         ]
