@@ -7,10 +7,14 @@
 - `filters.py`: the changelists' filters;
 - `dashboard.py`: the dashboard page;
 - `base.py`: what every page shares (history, ISO dates, who recorded what).
+
+Adding a readout and reviewing its proposals live with their area, in
+`commitments/ingest/admin.py`.
 """
 
 from django.contrib import admin
 
+from ..ingest import admin as ingest_admin  # noqa: F401  (the review queue)
 from . import commitments, reference  # noqa: F401  (registers the model admins)
 
 admin.site.site_header = "Commitment tracker"

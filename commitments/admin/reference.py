@@ -1,7 +1,12 @@
 """Reference data: countries, officials and their positions, meetings, source documents."""
 
 from django.contrib import admin
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 
+from ..choices import ReviewState
 from ..models import Country, Meeting, MeetingParticipant, Official, Position, SourceDocument
 from .base import HistoryAdmin, iso_date_column
 
@@ -79,15 +84,38 @@ class SourceDocumentAdmin(HistoryAdmin):
         "publisher",
         iso_date_column("published_on", "published on"),
         "language",
+        "review_column",
     ]
     list_filter = ["publisher", "language"]
     search_fields = ["title", "slug", "publisher", "text"]
     date_hierarchy = "published_on"
-    readonly_fields = ["sha256"]
+    readonly_fields = ["sha256", "review_link"]
     prepopulated_fields = {"slug": ["title"]}
+
+    def get_queryset(self, request):
+        pending = Count("proposals", filter=Q(proposals__state=ReviewState.PENDING))
+        return super().get_queryset(request).annotate(pending_proposals=pending)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # New sources come in through the readout form, which also proposes.
+        return HttpResponseRedirect(reverse("admin:commitments_add_readout"))
+
+    @admin.display(description="review", ordering="pending_proposals")
+    def review_column(self, source):
+        url = reverse("admin:commitments_review_source", args=[source.pk])
+        pending = getattr(source, "pending_proposals", 0)
+        label = f"{pending} pending" if pending else "queue"
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description="proposals")
+    def review_link(self, source):
+        if source.pk is None:
+            return "—"
+        url = reverse("admin:commitments_review_source", args=[source.pk])
+        return format_html('<a href="{}">Open the review queue</a>', url)
 
     def get_readonly_fields(self, request, obj=None):
         # Mentions point into the text by offset: once quoted, it is frozen.
         if obj is not None and obj.mentions.exists():
-            return ["sha256", "text"]
-        return ["sha256"]
+            return ["sha256", "review_link", "text"]
+        return ["sha256", "review_link"]
