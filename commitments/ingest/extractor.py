@@ -16,12 +16,19 @@ from .text import LIST_MARKER, Span, paragraphs, sentences, strip_span
 # "Qin Gang said that ...": the commitment starts after the reporting verb.
 REPORTED_SPEECH = re.compile(
     r"^[^.;:]{0,120}?\b(?:said|says|stressed|stresses|noted|notes|pointed out|emphasized|"
-    r"emphasised|underlined|added|stated|believed|believes|agreed|agree|expressed)\s+that\s+",
+    r"emphasised|underlined|added|stated|believed|believes|agreed|agree|expressed)\s+(?:that\s+)?",
     re.IGNORECASE,
 )
 WORK_WITH = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:work|working|cooperate|join hands|partner)\s+with\b", re.I
 )
+# ", Xi said, adding that ...": a sentence that reports a second statement.
+ATTRIBUTION = re.compile(
+    r",\s+(?:[A-Z][\w-]*\s+){0,3}(?:said|says|stressed|noted),\s+(?:adding|noting|stressing)\s+that\s+"
+    r"|,\s+(?:adding|noting|stressing)\s+that\s+"
+)
+TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w-]*\s+){1,3}(?:said|says|added|noted)\.?$")
+CLAUSE_BEFORE_SUBJECT = re.compile(r"^.*(?:,\s+(?:and|but|while)\s+|;\s+)", re.S)
 HOSTING = re.compile(r"\b(?:in|on)\s+(?:hosting|holding)\b|\bto\s+(?:host|hold)\b", re.I)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
 EACH_OTHER = re.compile(r"\bin\s+each\s+other[’'`]?s\s+(?:countries|country)\b", re.I)
@@ -289,6 +296,30 @@ class RuleExtractor:
         meetings: list[MeetingProposal],
         block_meeting: int | None,
     ) -> tuple[list[Proposal], str | None]:
+        """Return the proposals of a sentence, each of its reported parts read on its own."""
+        proposals, key = [], None
+        start = sentence.start
+        for match in ATTRIBUTION.finditer(sentence.of(text)):
+            segment = Span(start, sentence.start + match.start())
+            found, found_key = self.segment_proposals(text, segment, meetings, block_meeting)
+            proposals += found
+            key = found_key or key
+            start = sentence.start + match.end()
+        found, found_key = self.segment_proposals(
+            text, Span(start, sentence.end), meetings, block_meeting
+        )
+        return proposals + found, found_key or key
+
+    def segment_proposals(
+        self,
+        text: str,
+        sentence: Span,
+        meetings: list[MeetingProposal],
+        block_meeting: int | None,
+    ) -> tuple[list[Proposal], str | None]:
+        trailing = TRAILING_ATTRIBUTION.search(sentence.of(text))
+        if trailing:
+            sentence = Span(sentence.start, sentence.start + trailing.start())
         whole = sentence.of(text)
         reported = REPORTED_SPEECH.match(whole)
         content = Span(sentence.start + (reported.end() if reported else 0), sentence.end)
@@ -311,6 +342,13 @@ class RuleExtractor:
             if self.excluded(whole, body[: match.start()], body[match.start() :]):
                 return [], None
             rule, confidence = cue.kind, cue.confidence
+            # "the two countries have similar goals, and China stands ready to ...":
+            # the commitment starts with the clause of its subject.
+            lead_in = CLAUSE_BEFORE_SUBJECT.match(body[: match.start()])
+            if lead_in and self.mentioned(body[lead_in.end() : match.start()]):
+                content = Span(content.start + lead_in.end(), content.end)
+                body = content.of(text)
+                match = cue.pattern.search(body)
             subject = self.subject_of(body[: match.start()])
             if not subject:
                 subject, confidence = Mentioned(group="participants"), confidence * 0.8
@@ -471,5 +509,7 @@ class RuleExtractor:
         if len(words) > 110:
             words = words[:110].rsplit(" ", 1)[0] + "…"
         leads = [p.country for p in parties if p.role in ("lead", "supporter")]
+        if len(leads) > 2:
+            leads = []  # "China and Kazakhstan and ..." says less than the clause itself
         names = " and ".join(self.gazetteer.country_name(code) for code in leads)
         return f"{names}: {words}" if names else words[:1].upper() + words[1:]

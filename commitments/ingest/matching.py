@@ -1,6 +1,7 @@
 """Restatements: proposals that state again a commitment already recorded."""
 
 import datetime
+import re
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -9,12 +10,31 @@ from rapidfuzz import fuzz
 from ..models import Commitment, CommitmentParty, Mention
 from .extractor import Proposal
 from .meetings import MeetingProposal
+from .rules import Gazetteer
+
+WORD = re.compile(r"[^\W\d_]+|\d+")
 
 
-def similarity(quote: str, candidate_texts: list[str]) -> tuple[float, str]:
-    """Return the best token-set similarity (0 to 1) of the quote to the texts, and that text."""
+def content_words(text: str, ignored: set[str] = frozenset()) -> str:
+    """Return the text's words but the ignored ones, lowercased, without plural -s."""
+    words = []
+    for word in WORD.findall(text.lower()):
+        if word in ignored:
+            continue
+        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        words.append(word)
+    return " ".join(words)
+
+
+def similarity(quote: str, candidate_texts: list[str], ignored=frozenset()) -> tuple[float, str]:
+    """Return the best similarity (0 to 1) of the quote's words to a text's, and that text."""
+    mine = content_words(quote, ignored)
     return max(
-        ((fuzz.token_set_ratio(quote, text) / 100, text) for text in candidate_texts),
+        (
+            (fuzz.token_set_ratio(mine, content_words(text, ignored)) / 100, text)
+            for text in candidate_texts
+        ),
         default=(0.0, ""),
     )
 
@@ -24,6 +44,7 @@ def attach_matches(
     meetings: list[MeetingProposal],
     *,
     published_on: datetime.date | None,
+    gazetteer: Gazetteer,
     limit: int = 3,
 ) -> None:
     """Fill each proposal's `matches` with up to `limit` recorded commitments it may restate.
@@ -40,7 +61,7 @@ def attach_matches(
         Commitment.objects.filter(
             meeting__date__gte=min(dates) - window, meeting__date__lte=max(dates) + window
         )
-        .only("slug", "title", "meeting__date")
+        .only("slug", "title", "description", "meeting__date")
         .select_related("meeting")
         .prefetch_related(
             Prefetch(
@@ -52,8 +73,15 @@ def attach_matches(
     shaped = []
     for commitment in candidates:
         parties = {party.country_id: party.role for party in commitment.parties.all()}
-        texts = [mention.quote for mention in commitment.mentions.all()] or [commitment.title]
+        texts = [mention.quote for mention in commitment.mentions.all()]
+        texts += [commitment.title] + ([commitment.description] if commitment.description else [])
         shaped.append((commitment, parties, texts))
+    # Names of countries and groups are in every candidate of the same parties:
+    # they tell nothing apart.
+    codes = {code for _, parties, _ in shaped for code in parties}
+    names = [name for name, code in gazetteer.country_names.items() if code in codes]
+    ignored = set(content_words(" ".join([*names, *gazetteer.rules.groups])).split())
+    ignored |= gazetteer.rules.stopwords
     for proposal in proposals:
         meeting = meetings[proposal.meeting] if proposal.meeting < len(meetings) else None
         when = (meeting.date if meeting else None) or published_on
@@ -65,7 +93,7 @@ def attach_matches(
         for commitment, parties, texts in pool:
             if when and abs((commitment.meeting.date - when).days) > window.days:
                 continue
-            score, matched = similarity(proposal.quote, texts)
+            score, matched = similarity(proposal.quote, texts, ignored)
             same_leads = {c for c, role in parties.items() if role == "lead"} == leads
             scored.append((score, same_leads, commitment.slug, commitment.title, matched))
         scored.sort(key=lambda item: (-item[0], not item[1], item[2]))

@@ -21,6 +21,12 @@ DATE_PATTERNS = [
     ),
     re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
 ]
+WEEKDAYS = [calendar.day_name[n].lower() for n in range(7)]
+WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
+# "held talks respectively with A, B and C", "held separate talks with ...".
+SEPARATE_MEETINGS = re.compile(
+    r"\brespectively\s+with\b|\bseparate(?:ly)?\s+(?:talks|meetings)\b|\bseparately\b", re.I
+)
 NAME_WORD = r"[A-Z][\w’'.-]*"
 
 
@@ -184,7 +190,7 @@ def find_meetings(
     opening = None
     for block in blocks:
         body = block.of(text)
-        if not re.search(r"[.!?]\s*$", body):
+        if not re.search(r"[.!?:]\s*$", body):
             continue  # headings and datelines
         if meeting_kind(body, gazetteer) or len(find_officials(text, block, gazetteer)) >= 2:
             opening = block
@@ -195,32 +201,53 @@ def find_meetings(
         return []
     body = opening.of(text)
     kind = meeting_kind(body, gazetteer) or MeetingKind.OTHER
-    dates = find_dates(text, opening, default_year=default_year) or find_dates(
-        text, Span(0, len(text)), default_year=default_year
-    )
-    date = dates[0][1] if dates else published_on
+    dates = find_dates(text, opening, default_year=default_year)
+    weekday = WEEKDAY.search(body)
+    if dates:
+        date = dates[0][1]
+    elif weekday and published_on:
+        # "... on Friday": the last such day on or before publication.
+        wanted = WEEKDAYS.index(weekday.group(1).lower())
+        date = published_on - datetime.timedelta(days=(published_on.weekday() - wanted) % 7)
+    else:
+        dates = find_dates(text, Span(0, len(text)), default_year=default_year)
+        date = dates[0][1] if dates else published_on
     city = ""
     if gazetteer.rules.city_pattern:
         match = gazetteer.rules.city_pattern.search(body)
         if match:
             city = match.group()
     officials = [participant for _, participant in find_officials(text, opening, gazetteer)]
+    if len(officials) < 2:
+        # "... held separate talks with senior diplomats." then "The diplomats included A, B ..."
+        following = [b for b in blocks if b.start > opening.end][:1]
+        for block in following:
+            known = {p.official or p.name for p in officials}
+            for _, participant in find_officials(text, block, gazetteer):
+                if (participant.official or participant.name) not in known:
+                    officials.append(participant)
     if officials:
         officials[0].role = "host"
     city_country = gazetteer.rules.city_country(city) if city else None
     host_country = (officials[0].country if officials else None) or city_country
     countries = []
-    for code in [host_country, *(p.country for p in officials)]:
+    for code in [host_country, city_country, *(p.country for p in officials)]:
         if code and code not in countries:
             countries.append(code)
     if len(countries) < 2:
         header = Span(0, opening.end)
-        for code in countries_named(text, header, gazetteer):
+        named = countries_named(text, header, gazetteer)
+        rules = gazetteer.rules
+        for match in rules.group_pattern.finditer(header.of(text)) if rules.group_pattern else []:
+            members = rules.group_members(match.group())
+            if isinstance(members, list):
+                named += members
+        for code in named:
             if code not in countries:
                 countries.append(code)
     meeting_country = city_country or host_country
     host, guests = (officials[0], officials[1:]) if officials else (None, [])
-    if host and len(guests) >= 2 and re.search(r"\brespectively\s+with\b", body, re.I):
+    if host and len(guests) >= 2 and SEPARATE_MEETINGS.search(body):
         meetings = []
         for guest in guests:
             pair = [c for c in dict.fromkeys([host.country, guest.country]) if c]

@@ -120,5 +120,5 @@ def propose(
     proposals = verified(
         text, extractor.propose(text, proposed_meetings, gazetteer), len(proposed_meetings)
     )
-    attach_matches(proposals, proposed_meetings, published_on=published_on)
+    attach_matches(proposals, proposed_meetings, published_on=published_on, gazetteer=gazetteer)
     return Extraction(meetings=proposed_meetings, proposals=proposals)

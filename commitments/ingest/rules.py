@@ -66,6 +66,7 @@ class Rules:
     meeting_kinds: dict[str, list[str]]
     titles: list[str]
     not_parties: list[str]
+    stopwords: set[str]
     category_patterns: dict[str, re.Pattern] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -128,6 +129,7 @@ def load_rules(path: Path | None = None) -> Rules:
     required = {
         "country_aliases", "groups", "cities", "cues", "action_verbs", "not_commitments",
         "clause_stops", "categories", "facility_verbs", "meeting_kinds", "titles", "not_parties",
+        "stopwords",
     }  # fmt: skip
     missing = sorted(required - data.keys())
     if missing:
@@ -195,6 +197,7 @@ def load_rules(path: Path | None = None) -> Rules:
         meeting_kinds=meeting_kinds,
         titles=_string_list(path, "titles", data["titles"]),
         not_parties=_string_list(path, "not_parties", data["not_parties"]),
+        stopwords={w.lower() for w in _string_list(path, "stopwords", data["stopwords"])},
     )
 
 
