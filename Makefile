@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint check pytest fixtures serve test-postgres load backup restore bench bench-quick screenshots clean schema test-postgres load bench-quick
+.PHONY: eval-extraction help install demo test lint check pytest fixtures serve test-postgres load backup restore bench bench-quick screenshots clean schema test-postgres load bench-quick
 
 help:
 	@echo "make demo           set up and serve the demo on http://$(HOST):$(PORT)/ (SQLite)"
@@ -63,6 +63,15 @@ screenshots: install
 # The PostgreSQL pass of CI, on a throwaway local server.
 test-postgres: install
 	.ci/with-postgres $(MAKE) pytest
+
+# Score the commitment proposer on the hand-annotated readouts of bench/extraction/
+# (a scratch database with the seed, against which restatements are matched).
+eval-extraction: install
+	@scratch=$$(mktemp -d); \
+	SQLITE_PATH=$$scratch/eval.sqlite3 $(MANAGE) migrate --no-input -v0 && \
+	SQLITE_PATH=$$scratch/eval.sqlite3 $(MANAGE) loaddata -v0 $(FIXTURES) && \
+	SQLITE_PATH=$$scratch/eval.sqlite3 $(MANAGE) evaluate_extraction $(EVAL_ARGS); \
+	status=$$?; rm -rf $$scratch; exit $$status
 
 # Concurrent readers and writers through gunicorn on a scratch SQLite database
 # (or on DATABASE_URL, which then receives the test's status updates).

@@ -105,8 +105,14 @@ def _problem(path: Path, place: str, message: str) -> RulesError:
 
 
 def _string_list(path: Path, place: str, value) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _problem(path, place, "expected a list of non-empty strings")
+    if not isinstance(value, list):
+        raise _problem(path, place, "expected a list of strings")
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, str) or not item.strip():
+            # YAML reads a bare on, no, yes or 2023-04-26 as something else than text.
+            raise _problem(
+                path, f"{place} item {index}", f"{item!r} is not a non-empty string (quote it)"
+            )
     return value
 
 

@@ -13,6 +13,7 @@ from ..choices import ReviewState
 from ..models import Meeting, SourceDocument, sha256_of
 from .models import Proposal, ProposedMeeting, unique_slug
 from .proposer import propose
+from .rules import RulesError
 
 TEXT_SUFFIXES = {".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -173,7 +174,10 @@ def run_proposer(source: SourceDocument, *, meetings: list[Meeting] | None = Non
     proposal, pending proposals the proposer no longer makes are dropped, and
     reviewed proposals (and resolved meetings) are never touched.
     """
-    extraction = propose(source.text, published_on=source.published_on, meetings=meetings)
+    try:
+        extraction = propose(source.text, published_on=source.published_on, meetings=meetings)
+    except RulesError as error:
+        raise ValidationError(f"The proposer's rules cannot be used: {error}") from None
     with transaction.atomic():
         stored_meetings = []
         for position, found in enumerate(extraction.meetings):

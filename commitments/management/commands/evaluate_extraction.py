@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from commitments.ingest.evaluation import EvaluationError, evaluate
+from commitments.ingest.rules import RulesError
 from commitments.models import Commitment
 
 ROLES = ("development", "held_out")
@@ -63,7 +64,7 @@ class Command(BaseCommand):
         }
         try:
             result = evaluate([seed, *chosen], manifest.parent)
-        except EvaluationError as error:
+        except (EvaluationError, RulesError) as error:
             raise CommandError(str(error)) from None
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
