@@ -43,6 +43,7 @@ def roles(db):
     from django.apps import apps
 
     import_module("commitments.migrations.0002_roles").create_groups(apps, None)
+    import_module("commitments.migrations.0008_proposal_permissions").grant(apps, None)
 
 
 @pytest.fixture
