@@ -15,8 +15,9 @@ from .text import LIST_MARKER, Span, paragraphs, sentences, strip_span
 
 # "Qin Gang said that ...": the commitment starts after the reporting verb.
 REPORTED_SPEECH = re.compile(
-    r"^[^.;:]{0,120}?\b(?:said|says|stressed|stresses|noted|notes|pointed out|emphasized|"
-    r"emphasised|underlined|added|stated|believed|believes|agreed|agree|expressed)\s+(?:that\s+)?",
+    r"^[^.;:]{0,120}?\b(?:(?:said|says|stressed|stresses|noted|notes|pointed out|emphasized|"
+    r"emphasised|underlined|added|stated)\s+(?:that\s+)?|(?:believed|believes|agreed|agree|"
+    r"expressed)\s+that\s+)",
     re.IGNORECASE,
 )
 WORK_WITH = re.compile(
