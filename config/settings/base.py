@@ -188,7 +188,7 @@ SOURCE_TEXT_MAX_CHARS = int(os.environ.get("SOURCE_TEXT_MAX_CHARS", "500000"))
 # An uploaded file may be at most this many bytes (HTML pages carry markup).
 SOURCE_UPLOAD_MAX_BYTES = int(os.environ.get("SOURCE_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
 # A proposal may restate a commitment from a meeting this many days apart.
-INGEST_MATCH_WINDOW_DAYS = int(os.environ.get("INGEST_MATCH_WINDOW_DAYS", "365"))
+INGEST_MATCH_WINDOW_DAYS = int(os.environ.get("INGEST_MATCH_WINDOW_DAYS", "730"))
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # The admin's changelist and the dashboard call a commitment stale when it has
