@@ -23,7 +23,13 @@ class Extraction:
         return {
             "meetings": [meeting.as_json() for meeting in self.meetings],
             "proposals": [
-                {key: value for key, value in proposal.as_json().items() if key != "rule"}
+                {
+                    **{key: value for key, value in proposal.as_json().items() if key != "rule"},
+                    "matches": [
+                        {"slug": match["slug"], "score": match["score"]}
+                        for match in proposal.matches
+                    ],
+                }
                 for proposal in self.proposals
             ],
         }
