@@ -28,6 +28,9 @@ SEPARATE_MEETINGS = re.compile(
     r"\brespectively\s+with\b|\bseparate(?:ly)?\s+(?:talks|meetings)\b|\bseparately\b", re.I
 )
 NAME_WORD = r"[A-Z][\w’'.-]*"
+NAME_BEFORE_TITLE = re.compile(
+    rf"(?:^|[,;]\s+|\band\s+)({NAME_WORD}(?:\s+{NAME_WORD}){{1,3}}),\s+(?:[^,;]{{0,100}},\s+)?$"
+)
 
 
 @dataclass
@@ -122,19 +125,23 @@ def find_officials(text: str, span: Span, gazetteer: Gazetteer) -> list[tuple[in
                     country = gazetteer.country_of_phrase(country_match.group())
                     position = country_match.end()
             name = re.match(rf"\s+({NAME_WORD}(?:\s+{NAME_WORD}){{1,3}})", body[position:])
-            if not name:
-                continue
-            name_start = position + name.start(1)
+            if name:
+                name_start, words = position + name.start(1), name.group(1).split()
+            else:
+                # "Wang Yi, member of the ..., Minister of Foreign Affairs of China"
+                name = NAME_BEFORE_TITLE.search(body[: match.start()])
+                if not name:
+                    continue
+                name_start, words = name.start(1), name.group(1).split()
             if any(start <= name_start < end for start, end, _ in found):
                 for start, end, participant in found:
                     if start <= name_start < end and not participant.title:
                         participant.title = match.group()
                 continue
-            words = name.group(1).split()
-            # A name stops before a word that is a country or a title ("... of Kazakhstan").
+            # A name stops before a word that is a country or a verb of a headline.
             kept = []
             for word in words:
-                if gazetteer.country_of_phrase(word) or word in {"Holds", "Held", "Said", "On"}:
+                if gazetteer.country_of_phrase(word) or word in gazetteer.rules.not_names:
                     break
                 kept.append(word)
             if len(kept) < 2:

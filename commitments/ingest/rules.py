@@ -67,6 +67,7 @@ class Rules:
     titles: list[str]
     not_parties: list[str]
     stopwords: set[str]
+    not_names: set[str]
     category_patterns: dict[str, re.Pattern] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -135,7 +136,7 @@ def load_rules(path: Path | None = None) -> Rules:
     required = {
         "country_aliases", "groups", "cities", "cues", "action_verbs", "not_commitments",
         "clause_stops", "categories", "facility_verbs", "meeting_kinds", "titles", "not_parties",
-        "stopwords",
+        "stopwords", "not_names",
     }  # fmt: skip
     missing = sorted(required - data.keys())
     if missing:
@@ -204,6 +205,7 @@ def load_rules(path: Path | None = None) -> Rules:
         titles=_string_list(path, "titles", data["titles"]),
         not_parties=_string_list(path, "not_parties", data["not_parties"]),
         stopwords={w.lower() for w in _string_list(path, "stopwords", data["stopwords"])},
+        not_names=set(_string_list(path, "not_names", data["not_names"])),
     )
 
 

@@ -238,3 +238,19 @@ def test_a_broken_rules_file_is_refused_naming_the_place(tmp_path, change, messa
         load_rules(broken)
     assert str(broken) in str(error.value)
     assert message in str(error.value)
+
+
+def test_an_unknown_official_named_before_the_title_is_proposed_with_it(proposals_of):
+    opening = (
+        "On December 1, 2024, Wang Yi, member of the Political Bureau, Minister of Foreign "
+        "Affairs of the People’s Republic of China, held talks in Chengdu with Murat Nurtleu.\n\n"
+    )
+    (meeting,) = proposals_of("The two sides agreed to expand trade.", opening=opening).meetings
+    wang = meeting.participants[0]
+    assert (wang.name, wang.country, wang.official, wang.title) == (
+        "Wang Yi",
+        "CN",
+        None,
+        "Minister of Foreign Affairs",
+    )
+    assert meeting.countries == ["CN", "KZ"]
