@@ -17,6 +17,10 @@ from .models import Proposal, ProposedMeeting, merge_proposals
 from .services import DuplicateSource, add_source, run_proposer
 
 
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -71,10 +75,11 @@ def add_readout_view(request, site_context: dict):
         else:
             messages.success(
                 request,
-                f"Added “{source.title}”: {run.meetings} meeting(s) and {run.created} "
-                "proposal(s) to review.",
+                f"Added “{source.title}”: {counted(run.meetings, 'meeting')} and "
+                f"{counted(run.created, 'proposal')} to review.",
             )
             return HttpResponseRedirect(review_url(source))
+    duplicate = duplicate or form.duplicate
     context = {
         **site_context,
         "title": "Add a readout",
@@ -187,7 +192,7 @@ class ReviewQueue:
                 else:
                     proposal.reject(by=user, reason=reason)
         verb = "Accepted" if name == "bulk-accept" else "Rejected"
-        messages.success(request, f"{verb} {len(chosen)} proposal(s).")
+        messages.success(request, f"{verb} {counted(len(chosen), 'proposal')}.")
 
     def render(self):
         proposals = list(

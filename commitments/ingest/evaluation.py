@@ -5,7 +5,7 @@ Each text has an annotations file in the `seeds/annotations.yaml` format (plus
 
 - recall: annotated commitments covered by a proposal that overlaps at least
   half of the annotated quote and names the right meeting (same date and the
-  same participating countries);
+  same participating countries, wherever the meeting took place);
 - party sets: covered commitments for which a covering proposal has exactly the
   annotated set of party countries;
 - proposals per annotated commitment: the review burden;
@@ -132,7 +132,7 @@ def load_annotations(
         date = meeting["date"]
         if isinstance(date, str):
             date = datetime.date.fromisoformat(date)
-        meetings[meeting["slug"]] = (date, frozenset(countries) | {meeting["country"]})
+        meetings[meeting["slug"]] = (date, frozenset(countries))
     return meetings, commitments
 
 
@@ -142,10 +142,7 @@ def overlap(span: tuple[int, int], start: int, end: int) -> int:
 
 def score_text(extraction: Extraction, meetings: dict, commitments: list[Annotated]) -> Score:
     score = Score(commitments=len(commitments), proposals=len(extraction.proposals))
-    proposed = [
-        (m.date, frozenset(m.countries) | ({m.country} if m.country else set()))
-        for m in extraction.meetings
-    ]
+    proposed = [(m.date, frozenset(m.countries)) for m in extraction.meetings]
     score.meetings = len(meetings)
     score.meetings_right = sum(1 for wanted in meetings.values() if wanted in proposed)
     for annotated in commitments:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .meetings import MeetingProposal
-from .rules import Gazetteer
+from .rules import Gazetteer, compile_phrases
 from .text import LIST_MARKER, Span, paragraphs, sentences, strip_span
 
 # "Qin Gang said that ...": the commitment starts after the reporting verb.
@@ -139,6 +139,10 @@ class RuleExtractor:
         verb = "(?:" + "|".join(re.escape(v) for v in verbs) + r")\b"
         self.clause_break = re.compile(rf",\s+(?:and\s+)?(?={verb})|\s+and\s+(?={verb})")
         self.imperative = re.compile(rf"^(?:{verb})", re.I)
+        nouns = compile_phrases(self.rules.outcome_nouns)
+        self.outcome_item = re.compile(
+            rf"^(?:(?:an?|the)\s+)?(?:{nouns.pattern if nouns else '(?!x)x'})", re.I
+        )
         self.country_or_group = re.compile(
             "|".join(p.pattern for p in (gazetteer.country_pattern, self.rules.group_pattern) if p)
             or r"(?!x)x"
@@ -236,13 +240,19 @@ class RuleExtractor:
     ) -> list[Proposal]:
         proposals: list[Proposal] = []
         opening = meetings[0].span if meetings else None
+        in_list = False
         for block in paragraphs(text):
             if opening and block.end <= opening.start:
                 continue  # the title and dateline
+            body = block.of(text)
+            # An item of a list: numbered or bulleted, or under a line ending with a colon.
+            in_list = bool(LIST_MARKER.match(body)) or (in_list and not body.endswith(":"))
             block_meeting = self.block_meeting(text, block, meetings)
             previous: tuple[str, list[Proposal]] | None = None
             for sentence in sentences(text, block):
-                found, key = self.sentence_proposals(text, sentence, meetings, block_meeting)
+                found, key = self.sentence_proposals(
+                    text, sentence, meetings, block_meeting, in_list=in_list
+                )
                 if (
                     previous
                     and self.continues(previous[0], key)
@@ -254,6 +264,10 @@ class RuleExtractor:
                     continue
                 proposals.extend(found)
                 previous = (key, found) if found else None
+            if body.rstrip().endswith(":"):
+                in_list = True
+            elif not in_list or not re.search(r"[;:]$|^\S", body):
+                in_list = False
         return proposals
 
     @staticmethod
@@ -296,18 +310,22 @@ class RuleExtractor:
         sentence: Span,
         meetings: list[MeetingProposal],
         block_meeting: int | None,
+        *,
+        in_list: bool = False,
     ) -> tuple[list[Proposal], str | None]:
         """Return the proposals of a sentence, each of its reported parts read on its own."""
         proposals, key = [], None
         start = sentence.start
         for match in ATTRIBUTION.finditer(sentence.of(text)):
             segment = Span(start, sentence.start + match.start())
-            found, found_key = self.segment_proposals(text, segment, meetings, block_meeting)
+            found, found_key = self.segment_proposals(
+                text, segment, meetings, block_meeting, in_list=in_list
+            )
             proposals += found
             key = found_key or key
             start = sentence.start + match.end()
         found, found_key = self.segment_proposals(
-            text, Span(start, sentence.end), meetings, block_meeting
+            text, Span(start, sentence.end), meetings, block_meeting, in_list=in_list
         )
         return proposals + found, found_key or key
 
@@ -317,6 +335,8 @@ class RuleExtractor:
         sentence: Span,
         meetings: list[MeetingProposal],
         block_meeting: int | None,
+        *,
+        in_list: bool = False,
     ) -> tuple[list[Proposal], str | None]:
         trailing = TRAILING_ATTRIBUTION.search(sentence.of(text))
         if trailing:
@@ -334,6 +354,12 @@ class RuleExtractor:
             if self.excluded(whole, "", body):
                 return [], None
             rule, confidence = "imperative", 0.7
+            subject, predicate = Mentioned(group="participants"), content
+        elif in_list and self.outcome_item.match(body):
+            # "MoU on cooperation in ...", "Extension of a line of credit ...".
+            if self.excluded(whole, "", body):
+                return [], None
+            rule, confidence = "outcome", 0.65
             subject, predicate = Mentioned(group="participants"), content
         else:
             cue_match = self.first_cue(body)

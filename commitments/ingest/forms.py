@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 
 from ..choices import Category, PartyRole
-from ..models import Commitment, Country
-from .services import SourceInput, check_text, normalized, read_upload
+from ..models import Commitment, Country, SourceDocument, sha256_of
+from .services import DuplicateSource, SourceInput, check_text, normalized, read_upload
 
 
 class SourceForm(forms.Form):
@@ -39,6 +39,8 @@ class SourceForm(forms.Form):
         ),
     )
 
+    duplicate = None
+
     def clean(self):
         cleaned = super().clean()
         upload, text = cleaned.get("file"), cleaned.get("text") or ""
@@ -57,6 +59,10 @@ class SourceForm(forms.Form):
             source = SourceInput(text=check_text(normalized(text)))
         else:
             raise ValidationError({"text": "Paste the readout's text or upload a file."})
+        # Said first: a text already stored needs no title or date.
+        self.duplicate = SourceDocument.objects.filter(sha256=sha256_of(source.text)).first()
+        if self.duplicate is not None:
+            raise DuplicateSource(self.duplicate)
         if not cleaned.get("title"):
             if not source.title:
                 self.add_error("title", "Give the readout's title.")

@@ -204,6 +204,8 @@ def find_meetings(
             break
     if opening is None:
         opening = next((b for b in blocks if re.search(r"[.!?]\s*$", b.of(text))), None)
+    if opening is None and blocks:
+        opening = blocks[0]  # a list under its title, without a sentence
     if opening is None:
         return []
     body = opening.of(text)
@@ -236,6 +238,9 @@ def find_meetings(
     if officials:
         officials[0].role = "host"
     city_country = gazetteer.rules.city_country(city) if city else None
+    if officials and officials[0].country is None and officials[0].official is None:
+        # A host the database does not know, at home: "Wang Yi held talks in Beijing".
+        officials[0].country = city_country
     host_country = (officials[0].country if officials else None) or city_country
     countries = []
     for code in [host_country, city_country, *(p.country for p in officials)]:

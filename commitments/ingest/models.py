@@ -286,7 +286,8 @@ class Proposal(models.Model):
         """
         with transaction.atomic():
             locked = (
-                Proposal.objects.select_for_update()
+                # Lock the proposal row only: the meeting may be missing (an outer join).
+                Proposal.objects.select_for_update(of=("self",))
                 .select_related("source", "proposed_meeting__meeting")
                 .get(pk=self.pk)
             )

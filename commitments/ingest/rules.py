@@ -68,6 +68,7 @@ class Rules:
     not_parties: list[str]
     stopwords: set[str]
     not_names: set[str]
+    outcome_nouns: list[str]
     category_patterns: dict[str, re.Pattern] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -136,7 +137,7 @@ def load_rules(path: Path | None = None) -> Rules:
     required = {
         "country_aliases", "groups", "cities", "cues", "action_verbs", "not_commitments",
         "clause_stops", "categories", "facility_verbs", "meeting_kinds", "titles", "not_parties",
-        "stopwords", "not_names",
+        "stopwords", "not_names", "outcome_nouns",
     }  # fmt: skip
     missing = sorted(required - data.keys())
     if missing:
@@ -206,6 +207,7 @@ def load_rules(path: Path | None = None) -> Rules:
         not_parties=_string_list(path, "not_parties", data["not_parties"]),
         stopwords={w.lower() for w in _string_list(path, "stopwords", data["stopwords"])},
         not_names=set(_string_list(path, "not_names", data["not_names"])),
+        outcome_nouns=_string_list(path, "outcome_nouns", data["outcome_nouns"]),
     )
 
 

@@ -157,7 +157,7 @@ def test_analyst_reviews_a_pasted_readout_that_restates_recorded_commitments(
     page.get_by_label("Text").fill(RESTATEMENT)
     page.get_by_role("button", name="Add and propose").click()
     expect(page).to_have_url(REVIEW_URL)
-    expect(page.locator(".messagelist .success")).to_contain_text("proposal(s) to review")
+    expect(page.locator(".messagelist .success")).to_contain_text("proposals to review")
 
     # One bilateral meeting per minister, each already recorded from the seed.
     meetings = page.locator(".proposed-meeting")
@@ -218,13 +218,15 @@ def test_analyst_reviews_a_pasted_readout_that_restates_recorded_commitments(
         " · 1 of 2 reviewed accepted as proposed (50 %)"
     )
     # The others restate what the seed records: rejected together, with one reason.
-    boxes = page.get_by_role("checkbox", name="Select this proposal")
+    boxes = page.locator("input[type=checkbox][name=selected]")
     expect(boxes).to_have_count(pending)
     for box in boxes.all():
         box.check()
     page.locator("input[name=bulk_reason]").fill("already recorded from the seed readout")
     page.get_by_role("button", name="Reject selected").click()
-    expect(page.locator(".messagelist .success")).to_have_text(f"Rejected {pending} proposal(s).")
+    expect(page.locator(".messagelist .success")).to_have_text(
+        f"Rejected {pending} proposal{'' if pending == 1 else 's'}."
+    )
     expect(page.locator(".state-rejected .review-outcome")).to_have_count(pending)
     expect(page.locator(".state-rejected .review-outcome").first).to_contain_text(
         "Rejected — already recorded from the seed readout"
