@@ -15,11 +15,29 @@ HERE = Path(__file__).resolve().parent
 SEEDS = HERE.parents[1] / "seeds" / "annotations.yaml"
 
 CATEGORIES = {
-    "visa_regime", "consular_presence", "transport_connectivity", "culture_people", "industry_investment",
-    "trade", "health_medicine", "education_training", "development", "science_innovation",
-    "political_support", "security", "institutional_mechanism", "other",
+    "visa_regime",
+    "consular_presence",
+    "transport_connectivity",
+    "culture_people",
+    "industry_investment",
+    "trade",
+    "health_medicine",
+    "education_training",
+    "development",
+    "science_innovation",
+    "political_support",
+    "security",
+    "institutional_mechanism",
+    "other",
 }
-MEETING_KINDS = {"bilateral_talks", "multilateral_ministerial", "summit", "state_visit", "phone_call", "other"}
+MEETING_KINDS = {
+    "bilateral_talks",
+    "multilateral_ministerial",
+    "summit",
+    "state_visit",
+    "phone_call",
+    "other",
+}
 PARTICIPANT_ROLES = {"host", "guest", "participant"}
 PARTY_ROLES = {"lead", "partner", "beneficiary", "supporter"}
 
@@ -63,7 +81,11 @@ def check_file(path: Path, seed: dict) -> tuple[list[str], int, int]:
             problems.append(f"{place}: unknown meeting {c['meeting']}")
         seen = set()
         for p in c["parties"]:
-            if p["country"] not in countries or p["role"] not in PARTY_ROLES or p["country"] in seen:
+            if (
+                p["country"] not in countries
+                or p["role"] not in PARTY_ROLES
+                or p["country"] in seen
+            ):
                 problems.append(f"{place}: bad party {p}")
             seen.add(p["country"])
         if "restates" in c:
@@ -84,7 +106,9 @@ def check_file(path: Path, seed: dict) -> tuple[list[str], int, int]:
             if count == 0:
                 problems.append(f"{place}: quote not found: {quote[:80]!r}")
             elif occurrence is None and count > 1:
-                problems.append(f"{place}: quote occurs {count} times, needs occurrence: {quote[:80]!r}")
+                problems.append(
+                    f"{place}: quote occurs {count} times, needs occurrence: {quote[:80]!r}"
+                )
             elif occurrence is not None and not 1 <= occurrence <= count:
                 problems.append(f"{place}: occurrence {occurrence} of {count}: {quote[:80]!r}")
             if mention.get("meeting", c["meeting"]) not in meetings:
@@ -101,13 +125,15 @@ def main() -> int:
         path = HERE / f"{entry['slug']}.yaml"
         problems, n, r = check_file(path, seed)
         if (r > 0) != entry["restates_seed"]:
-            problems.append(f"manifest restates_seed={entry['restates_seed']} but {r} restating commitments")
+            problems.append(
+                f"manifest restates_seed={entry['restates_seed']} but {r} restating commitments"
+            )
         if not (HERE / entry["file"]).is_file():
             problems.append(f"manifest file {entry['file']} missing")
         total += n
         total_restating += r
         status = "ok" if not problems else "FAIL"
-        print(f"{status:4} {entry['slug']}: {n} commitments, {r} restating seed commitments ({entry['role']})")
+        print(f"{status:4} {entry['slug']}: {n} commitments, {r} restating ({entry['role']})")
         for problem in problems:
             print("     ", problem)
         failed = failed or bool(problems)
