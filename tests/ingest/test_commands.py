@@ -2,6 +2,8 @@
 
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -144,3 +146,11 @@ def test_the_evaluation_refuses_a_quote_that_is_not_in_its_text(seed_data, tmp_p
             "evaluate_extraction", "--manifest", str(manifest), "--output",
             str(tmp_path / "out.json"), stdout=io.StringIO(),
         )  # fmt: skip
+
+
+def test_the_evaluation_sets_annotations_quote_their_texts():
+    # The same checks as build_fixtures: every quote verbatim, references known.
+    check = settings.BASE_DIR / "bench/extraction/check_annotations.py"
+    result = subprocess.run([sys.executable, str(check)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAIL" not in result.stdout
