@@ -29,7 +29,7 @@ ATTRIBUTION = re.compile(
     r"|,\s+(?:adding|noting|stressing)\s+that\s+"
 )
 TRAILING_ATTRIBUTION = re.compile(r",\s+(?:[A-Z][\w-]*\s+){1,3}(?:said|says|added|noted)\.?$")
-CLAUSE_BEFORE_SUBJECT = re.compile(r"^.*(?:,\s+(?:and|but|while)\s+|;\s+)", re.S)
+CLAUSE_BEFORE_SUBJECT = re.compile(r"^.*(?:,\s+(?:and|but|while)\s+(?:that\s+)?|;\s+)", re.S)
 HOSTING = re.compile(r"\b(?:in|on)\s+(?:hosting|holding)\b|\bto\s+(?:host|hold)\b", re.I)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
 EACH_OTHER = re.compile(r"\bin\s+each\s+other[’'`]?s\s+(?:countries|country)\b", re.I)
