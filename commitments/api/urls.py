@@ -3,6 +3,8 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
+from commitments.ingest import api as ingest
+
 from . import views
 
 router = DefaultRouter(trailing_slash=True)
@@ -10,8 +12,11 @@ router.include_root_view = False
 router.register("countries", views.CountryViewSet, basename="country")
 router.register("officials", views.OfficialViewSet, basename="official")
 router.register("meetings", views.MeetingViewSet, basename="meeting")
-router.register("sources", views.SourceDocumentViewSet, basename="sourcedocument")
+# Reads as views.SourceDocumentViewSet answers them, and adding a source.
+router.register("sources", ingest.SourceDocumentViewSet, basename="sourcedocument")
 router.register("commitments", views.CommitmentViewSet, basename="commitment")
+router.register("proposals", ingest.ProposalViewSet, basename="proposal")
+router.register("proposed-meetings", ingest.ProposedMeetingViewSet, basename="proposedmeeting")
 
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="api-root"),
@@ -21,6 +26,11 @@ urlpatterns = [
         name="commitment-status-updates",
     ),
     path("status-updates/", views.StatusUpdateFeedView.as_view(), name="status-update-list"),
+    re_path(
+        rf"^sources/(?P<source>{views.SLUG_PATTERN})/proposals/$",
+        ingest.SourceProposalsView.as_view(),
+        name="source-proposals",
+    ),
     path("auth/token/", views.ThrottledObtainAuthToken.as_view(), name="auth-token"),
     path("schema/", views.ApiSchemaView.as_view(), name="schema"),
     path("docs/", views.ApiDocsView.as_view(url_name="schema"), name="swagger-ui"),
