@@ -136,3 +136,37 @@ def test_sqlite_is_configured_for_concurrent_writers(seeded):
         assert cursor.fetchone()[0] == "wal"
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert connection.settings_dict["OPTIONS"]["timeout"] >= 5
+
+
+def test_two_analysts_accepting_one_proposal_make_one_commitment(seeded):
+    from django.core.exceptions import ValidationError
+
+    from commitments.ingest.models import Proposal
+    from commitments.ingest.services import add_source, run_proposer
+
+    source = add_source(
+        text=(
+            "On May 17, 2024, Chinese Foreign Minister Wang Yi held talks in Beijing with Kazakh "
+            "Foreign Minister Murat Nurtleu.\n\nThe two sides agreed to expand trade in "
+            "agricultural products."
+        ),
+        title="Talks",
+        publisher="MFA",
+        published_on=D(2024, 5, 17),
+    )
+    run_proposer(source)
+    source.proposed_meetings.get().resolve(by=None)
+    proposal = source.proposals.get()
+    analysts = [UserFactory(username=f"analyst{n}", group="Analysts") for n in range(4)]
+
+    def accept(index):
+        try:
+            Proposal.objects.get(pk=proposal.pk).accept(by=analysts[index])
+        except ValidationError as error:
+            return error.messages[0]
+        return "accepted"
+
+    outcomes = run_in_threads(accept, 4)
+    assert outcomes.count("accepted") == 1
+    assert all("already reviewed" in outcome for outcome in outcomes if outcome != "accepted")
+    assert Commitment.objects.filter(mentions__document=source).count() == 1
