@@ -7,7 +7,10 @@
 - `extractor.py`: the extractor interface and the rule-based backend;
 - `matching.py`: restatements of commitments already recorded;
 - `proposer.py`: one run over a text, as the JSON the command prints;
-- `sources.py`: adding a source (pasted text, .txt or .html upload);
+- `services.py`: adding a source (pasted text, .txt or .html upload) and
+  storing a run of the proposer;
 - `models.py`: the proposals and their review, with the one accept method;
-- `admin.py`, `api.py`: the review queue in the admin and the API.
+- `forms.py`, `admin.py`: the readout form and the review queue in the admin;
+- `api.py`: the same through the API;
+- `evaluation.py`: the figures of `make eval-extraction`.
 """

@@ -101,7 +101,8 @@ class ProposedMeeting(models.Model):
             locked = ProposedMeeting.objects.select_for_update().get(pk=self.pk)
             if locked.meeting_id is not None:
                 raise ValidationError(
-                    f"This proposed meeting is already resolved to {locked.meeting}."
+                    f"This proposed meeting is already resolved to {locked.meeting}.",
+                    code="already_resolved",
                 )
             if meeting is None:
                 meeting = locked.create_meeting(by=by)
@@ -293,7 +294,8 @@ class Proposal(models.Model):
             )
             if locked.state != ReviewState.PENDING:
                 raise ValidationError(
-                    f"This proposal was already reviewed ({locked.get_state_display().lower()})."
+                    f"This proposal was already reviewed ({locked.get_state_display().lower()}).",
+                    code="already_reviewed",
                 )
             meeting = locked.proposed_meeting.meeting
             if meeting is None:
@@ -398,7 +400,8 @@ class Proposal(models.Model):
             locked = Proposal.objects.select_for_update().get(pk=self.pk)
             if locked.state != ReviewState.PENDING:
                 raise ValidationError(
-                    f"This proposal was already reviewed ({locked.get_state_display().lower()})."
+                    f"This proposal was already reviewed ({locked.get_state_display().lower()}).",
+                    code="already_reviewed",
                 )
             locked.state = ReviewState.REJECTED
             locked.reject_reason = reason[:300]

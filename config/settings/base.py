@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "commitments.choices.Category",
         "PartyRoleEnum": "commitments.choices.PartyRole",
         "MeetingKindEnum": "commitments.choices.MeetingKind",
+        "ReviewStateEnum": "commitments.choices.ReviewState",
         "ValidationErrorEnum": f"{_ERRORS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERRORS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERRORS}.ServerErrorEnum.choices",
