@@ -27,14 +27,10 @@ def content_words(text: str, ignored: set[str] = frozenset()) -> str:
     return " ".join(words)
 
 
-def similarity(quote: str, candidate_texts: list[str], ignored=frozenset()) -> tuple[float, str]:
-    """Return the best similarity (0 to 1) of the quote's words to a text's, and that text."""
-    mine = content_words(quote, ignored)
+def similarity(mine: str, candidates: list[tuple[str, str]]) -> tuple[float, str]:
+    """Return the best similarity (0 to 1) of content words to a candidate's, and its text."""
     return max(
-        (
-            (fuzz.token_set_ratio(mine, content_words(text, ignored)) / 100, text)
-            for text in candidate_texts
-        ),
+        ((fuzz.token_set_ratio(mine, words) / 100, text) for words, text in candidates),
         default=(0.0, ""),
     )
 
@@ -70,19 +66,25 @@ def attach_matches(
             Prefetch("mentions", queryset=Mention.objects.only("commitment", "quote")),
         )
     )
-    shaped = []
+    rows = []
     for commitment in candidates:
         parties = {party.country_id: party.role for party in commitment.parties.all()}
         texts = [mention.quote for mention in commitment.mentions.all()]
         texts += [commitment.title] + ([commitment.description] if commitment.description else [])
-        shaped.append((commitment, parties, texts))
+        rows.append((commitment, parties, texts))
     # Names of countries and groups are in every candidate of the same parties:
     # they tell nothing apart.
-    codes = {code for _, parties, _ in shaped for code in parties}
+    codes = {code for _, parties, _ in rows for code in parties}
     names = [name for name, code in gazetteer.country_names.items() if code in codes]
     ignored = set(content_words(" ".join([*names, *gazetteer.rules.groups])).split())
     ignored |= gazetteer.rules.stopwords
+    # Each candidate's words are reduced once, not once per proposal.
+    shaped = [
+        (commitment, parties, [(content_words(text, ignored), text) for text in texts])
+        for commitment, parties, texts in rows
+    ]
     for proposal in proposals:
+        mine = content_words(proposal.quote, ignored)
         meeting = meetings[proposal.meeting] if proposal.meeting < len(meetings) else None
         when = (meeting.date if meeting else None) or published_on
         codes = proposal.party_codes
@@ -93,7 +95,7 @@ def attach_matches(
         for commitment, parties, texts in pool:
             if when and abs((commitment.meeting.date - when).days) > window.days:
                 continue
-            score, matched = similarity(proposal.quote, texts, ignored)
+            score, matched = similarity(mine, texts)
             same_leads = {c for c, role in parties.items() if role == "lead"} == leads
             scored.append((score, same_leads, commitment.slug, commitment.title, matched))
         scored.sort(key=lambda item: (-item[0], not item[1], item[2]))

@@ -34,6 +34,13 @@ def phrase_pattern(phrase: str) -> str:
     return f"{start}{body}{end}"
 
 
+def phrase_key(phrase: str, *, fold_case: bool = False) -> str:
+    """Return the form under which phrase_pattern() matches are looked up again."""
+    key = re.sub(r"[-‐‑–]\s?", "-", phrase)
+    key = re.sub(r"\s+", " ", re.sub(f"[{APOSTROPHES}]", "'", key)).strip()
+    return key.lower() if fold_case else key
+
+
 def compile_phrases(phrases, *, flags=re.IGNORECASE) -> re.Pattern | None:
     """Return one alternation of the phrases, longest first, or None for none."""
     phrases = sorted({p for p in phrases if p}, key=len, reverse=True)
@@ -77,6 +84,8 @@ class Rules:
         }
         self.group_pattern = compile_phrases(self.groups)
         self.city_pattern = compile_phrases(self.cities)
+        self.group_by_key = {phrase_key(g, fold_case=True): m for g, m in self.groups.items()}
+        self.city_by_key = {phrase_key(c, fold_case=True): code for c, code in self.cities.items()}
         self.facility_pattern = compile_phrases(self.facility_verbs)
         self.title_pattern = compile_phrases(self.titles, flags=0)
 
@@ -96,10 +105,7 @@ class Rules:
 
     def city_country(self, city: str) -> str | None:
         """Return the code of the country a city is in."""
-        for name, code in self.cities.items():
-            if re.fullmatch(phrase_pattern(name), city, re.I):
-                return code
-        return None
+        return self.city_by_key.get(phrase_key(city, fold_case=True))
 
 
 def _problem(path: Path, place: str, message: str) -> RulesError:
@@ -241,18 +247,14 @@ class Gazetteer:
             for name in official.names or (official.name,):
                 self.official_names[name] = official
         self.official_pattern = compile_phrases(self.official_names, flags=0)
+        self.country_by_key = {phrase_key(n): code for n, code in self.country_names.items()}
+        self.official_by_key = {phrase_key(n): o for n, o in self.official_names.items()}
 
     def country_of_phrase(self, phrase: str) -> str | None:
-        for name, code in self.country_names.items():
-            if re.fullmatch(phrase_pattern(name), phrase):
-                return code
-        return None
+        return self.country_by_key.get(phrase_key(phrase))
 
     def official_of_phrase(self, phrase: str) -> KnownOfficial | None:
-        for name, official in self.official_names.items():
-            if re.fullmatch(phrase_pattern(name), phrase):
-                return official
-        return None
+        return self.official_by_key.get(phrase_key(phrase))
 
     def country_name(self, code: str) -> str:
         country = pycountry.countries.get(alpha_2=code)

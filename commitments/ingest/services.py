@@ -235,6 +235,10 @@ def run_proposer(source: SourceDocument, *, meetings: list[Meeting] | None = Non
             p.pk for key, p in current.items() if key not in seen and p.state == ReviewState.PENDING
         ]
         Proposal.objects.filter(pk__in=stale).delete()
+        # Meetings the proposer no longer reads, unresolved and without proposals, go too.
+        ProposedMeeting.objects.filter(
+            source=source, position__gte=len(stored_meetings), meeting=None, proposals=None
+        ).delete()
         reviewed = sum(1 for p in current.values() if p.state != ReviewState.PENDING)
     return ProposerRun(
         meetings=len(stored_meetings),
