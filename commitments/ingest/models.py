@@ -95,6 +95,36 @@ class ProposedMeeting(models.Model):
         when = f"{self.date:%Y-%m-%d}" if self.date else "undated"
         return f"{self.title} ({when})"
 
+    def clean(self):
+        problems = []
+        if not isinstance(self.participants, list):
+            problems.append("Participants must be a list of people.")
+        else:
+            for index, person in enumerate(self.participants, start=1):
+                if not isinstance(person, dict):
+                    problems.append(f"Participant {index} must be a mapping with a name.")
+                    continue
+                unknown = sorted(set(person) - {"name", "country", "official", "title", "role"})
+                if unknown:
+                    problems.append(f"Participant {index}: unknown key {', '.join(unknown)}.")
+                if not isinstance(person.get("name"), str) or not person["name"].strip():
+                    problems.append(f"Participant {index} needs a name.")
+                for key in ("country", "official", "title", "role"):
+                    if person.get(key) is not None and not isinstance(person[key], str):
+                        problems.append(f"Participant {index}: {key} must be text.")
+                code = person.get("country")
+                if isinstance(code, str) and code and pycountry.countries.get(alpha_2=code) is None:
+                    problems.append(f"Participant {index}: unknown country code “{code}”.")
+                if person.get("role") not in (None, *ParticipantRole.values):
+                    problems.append(
+                        f"Participant {index}: role must be one of "
+                        f"{', '.join(ParticipantRole.values)}."
+                    )
+        if problems:
+            raise ValidationError({"participants": problems})
+        if self.country and pycountry.countries.get(alpha_2=self.country) is None:
+            raise ValidationError({"country": f"Unknown country code “{self.country}”."})
+
     def resolve(self, *, by, meeting: Meeting | None = None) -> Meeting:
         """Point at a recorded meeting; with none given, create it (and any new officials)."""
         with transaction.atomic():
@@ -113,6 +143,7 @@ class ProposedMeeting(models.Model):
 
     def create_meeting(self, *, by) -> Meeting:
         """Record the meeting as proposed, with officials the database does not know yet."""
+        self.clean()
         problems = []
         if self.date is None:
             problems.append("it has no date")

@@ -228,3 +228,30 @@ def test_an_existing_meeting_can_be_chosen_instead_of_a_new_one(source, analyst)
     assert Meeting.objects.count() == meetings
     commitment = proposal_quoting(source, "agreed to expand trade").accept(by=analyst)
     assert commitment.meeting == meeting
+
+
+@pytest.mark.parametrize(
+    "participants, message",
+    [
+        ("Wang Yi", "must be a list"),
+        ([["Wang Yi"]], "Participant 1 must be a mapping"),
+        ([{"name": ""}], "Participant 1 needs a name"),
+        ([{"name": "Wang Yi", "country": "XX"}], "unknown country code “XX”"),
+        ([{"name": "Wang Yi", "role": "king"}], "role must be one of"),
+        ([{"name": "Wang Yi", "age": 70}], "unknown key age"),
+        ([{"name": "Wang Yi", "official": 7}], "official must be text"),
+    ],
+)
+def test_an_edited_proposed_meeting_with_unusable_participants_is_refused(
+    source, analyst, participants, message
+):
+    proposed = source.proposed_meetings.get()
+    proposed.participants = participants
+    with pytest.raises(ValidationError, match=message):
+        proposed.full_clean()
+    # Stored anyway (not through a form): recording the meeting still refuses it.
+    proposed.save()
+    meetings = Meeting.objects.count()
+    with pytest.raises(ValidationError, match=message):
+        proposed.resolve(by=analyst)
+    assert Meeting.objects.count() == meetings
