@@ -19,9 +19,8 @@ import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .proposer import Extraction, propose
+from .rules import read_yaml_file
 
 
 class EvaluationError(Exception):
@@ -88,10 +87,7 @@ def load_annotations(
     path: Path, text: str, *, restates_self: bool = False
 ) -> tuple[dict, list[Annotated]]:
     """Return the annotated meetings (slug -> (date, countries)) and commitments of a file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise EvaluationError(f"{path}: cannot be read: {error}") from None
+    data = read_yaml_file(path, EvaluationError)
     if not isinstance(data, dict):
         raise EvaluationError(f"{path}: expected a mapping")
     countries_of = {}

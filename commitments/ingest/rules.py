@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pycountry
-import yaml
 from django.conf import settings
+
+from ..fixture_builder import AnnotationError, read_yaml
 
 APOSTROPHES = "'’ʼ‘`"
 
@@ -108,6 +109,16 @@ class Rules:
         return self.city_by_key.get(phrase_key(city, fold_case=True))
 
 
+def read_yaml_file(path: Path, error_class: type[Exception]):
+    """Return the YAML at path, or raise error_class naming the file and the line at fault."""
+    try:
+        return read_yaml(path, where=str(path))
+    except OSError as error:
+        raise error_class(f"{path}: cannot be read: {error.strerror or error}") from None
+    except AnnotationError as error:
+        raise error_class(str(error)) from None
+
+
 def _problem(path: Path, place: str, message: str) -> RulesError:
     return RulesError(f"{path}: {place}: {message}")
 
@@ -134,10 +145,7 @@ def _regex(path: Path, place: str, value: str) -> re.Pattern:
 def load_rules(path: Path | None = None) -> Rules:
     """Read and check the rules file; raise RulesError naming the place of any problem."""
     path = Path(path or settings.EXTRACTION_RULES)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise RulesError(f"{path}: cannot be read: {error}") from None
+    data = read_yaml_file(path, RulesError)
     if not isinstance(data, dict):
         raise RulesError(f"{path}: expected a mapping of sections")
     required = {

@@ -9,18 +9,11 @@ from django.urls import reverse
 from commitments.choices import ReviewState
 from commitments.ingest.models import Proposal
 from commitments.models import Commitment, SourceDocument
+from tests.ingest.texts import READOUT
 
 pytestmark = pytest.mark.django_db
 
 ADD_URL = "/admin/commitments/proposal/add-readout/"
-READOUT = (
-    "On May 17, 2024, Chinese Foreign Minister Wang Yi held talks in Beijing with "
-    "Kazakh Foreign Minister Murat Nurtleu.\n\n"
-    "The two sides agreed to expand trade in agricultural products. "
-    "China and Kazakhstan will take the signing of an agreement on mutual visa exemption as an "
-    "opportunity to facilitate cross-border travel.\n\n"
-    "China supports Kazakhstan in hosting the next summit of the SCO."
-)
 FIELDS = {
     "title": "Wang Yi holds talks with Murat Nurtleu",
     "publisher": "Ministry of Foreign Affairs",

@@ -3,12 +3,11 @@
 import json
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from commitments.ingest.evaluation import EvaluationError, evaluate
-from commitments.ingest.rules import RulesError
+from commitments.ingest.rules import RulesError, read_yaml_file
 from commitments.models import Commitment
 
 ROLES = ("development", "held_out")
@@ -41,10 +40,7 @@ class Command(BaseCommand):
                 "The seed's commitments are not in the database: run "
                 "`manage.py loaddata countries officials sources meetings commitments` first."
             )
-        try:
-            entries = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-            raise CommandError(f"{manifest}: cannot be read: {error}") from None
+        entries = read_yaml_file(manifest, CommandError)
         if not isinstance(entries, list):
             raise CommandError(f"{manifest}: expected a list of texts")
         for index, entry in enumerate(entries, start=1):
