@@ -14,6 +14,7 @@ help:
 	@echo "make demo           set up and serve the demo on http://$(HOST):$(PORT)/ (SQLite)"
 	@echo "make test           set up and run linters, checks and the whole test suite"
 	@echo "make fixtures       rebuild fixtures/*.json from seeds/"
+	@echo "make eval-extraction  score the commitment proposer on bench/extraction/"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
