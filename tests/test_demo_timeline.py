@@ -341,3 +341,22 @@ def test_loaddata_refuses_the_demo_file(demo_settings):
     with pytest.raises(DeserializationError, match=r"demo/status_updates\.json"):
         call_command("loaddata", "demo/status_updates", verbosity=0)
     assert not StatusUpdate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_opens_with_a_readout_waiting_for_review(demo_settings):
+    from commitments.choices import ReviewState
+    from commitments.models import SourceDocument
+
+    output = run_setup_demo()
+    readout = SourceDocument.objects.get(url__contains="people.cn")
+    assert f"/admin/commitments/proposal/source/{readout.pk}/review/" in output
+    proposals = readout.proposals.all()
+    assert proposals.exists()
+    assert set(proposals.values_list("state", flat=True)) == {ReviewState.PENDING}
+    # It reports the seed's talks again: most proposals offer a recorded commitment.
+    with_matches = [p for p in proposals if p.matches]
+    assert len(with_matches) > len(proposals) / 2
+    # A second run adds no second copy.
+    run_setup_demo()
+    assert SourceDocument.objects.filter(sha256=readout.sha256).count() == 1
