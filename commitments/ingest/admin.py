@@ -17,6 +17,11 @@ from .models import Proposal, ProposedMeeting, merge_proposals
 from .services import DuplicateSource, add_source, run_proposer
 
 
+def is_key(value: str) -> bool:
+    """Tell whether a posted value can be a primary key (up to 18 ASCII digits, as in the API)."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
 def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
@@ -123,11 +128,11 @@ class ReviewQueue:
         return HttpResponseRedirect(f"{url}?merge={','.join(str(p.pk) for p in others)}")
 
     def selected(self) -> list[Proposal]:
-        ids = [value for value in self.request.POST.getlist("selected") if value.isdigit()]
+        ids = [value for value in self.request.POST.getlist("selected") if is_key(value)]
         return list(self.source.proposals.filter(pk__in=ids).order_by("start", "pk"))
 
     def proposal(self, pk: str) -> Proposal:
-        if not pk.isdigit():
+        if not is_key(pk):
             raise ValidationError("Unknown proposal.")
         return get_object_or_404(self.source.proposals, pk=pk)
 
@@ -144,12 +149,16 @@ class ReviewQueue:
                 )
             elif name == "use-meeting":
                 pk, _, slug = argument.partition(":")
-                proposed = get_object_or_404(self.source.proposed_meetings, pk=int(pk))
+                if not is_key(pk):
+                    raise ValueError(pk)
+                proposed = get_object_or_404(self.source.proposed_meetings, pk=pk)
                 meeting = get_object_or_404(Meeting, slug=slug)
                 proposed.resolve(by=user, meeting=meeting)
                 messages.success(request, f"Proposals of this meeting now refer to {meeting}.")
             elif name == "create-meeting":
-                proposed = get_object_or_404(self.source.proposed_meetings, pk=int(argument))
+                if not is_key(argument):
+                    raise ValueError(argument)
+                proposed = get_object_or_404(self.source.proposed_meetings, pk=argument)
                 meeting = proposed.resolve(by=user)
                 messages.success(request, f"Recorded the meeting {meeting}.")
             elif name == "mention":
@@ -234,7 +243,7 @@ def accept_view(request, proposal_id: int, site_context: dict):
     proposal = get_object_or_404(
         Proposal.objects.select_related("source", "proposed_meeting"), pk=proposal_id
     )
-    merged_ids = [v for v in request.GET.get("merge", "").split(",") if v.isdigit()]
+    merged_ids = [v for v in request.GET.get("merge", "").split(",") if is_key(v)]
     merged = list(
         Proposal.objects.filter(source=proposal.source, pk__in=merged_ids)
         .exclude(pk=proposal.pk)

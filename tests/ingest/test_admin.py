@@ -162,7 +162,18 @@ def test_a_refused_operation_changes_nothing_and_says_why(analyst_browser, queue
     assert "Nothing was changed: Resolve the proposed meeting first" in response.content.decode()
     response = analyst_browser.post(queue, {"op": f"reject:{trade.pk}"}, follow=True)
     assert "Say why the proposal is rejected" in response.content.decode()
-    for op in ("accept:x", "accept:99999999999999999999", "explode", "mention:1:%00", ""):
+    hostile = [
+        "accept:x",
+        "accept:99999999999999999999",
+        "accept:١٢",
+        "explode",
+        "mention:1:%00",
+        "",
+        "create-meeting:99999999999999999999",
+        "use-meeting:x:y",
+        "reject:1\x00",
+    ]
+    for op in hostile:
         response = analyst_browser.post(queue, {"op": op})
         assert response.status_code in (302, 404)
     assert not source.proposals.exclude(state=ReviewState.PENDING).exists()
