@@ -23,7 +23,7 @@ FIELDS = {
 
 
 @pytest.fixture
-def analyst_browser(client, analyst, seed_data):
+def analyst_browser(client, analyst, seeded_data):
     analyst.is_staff = True
     analyst.save()
     client.force_login(analyst)

@@ -22,7 +22,7 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def test_the_json_follows_the_contract_and_nothing_is_stored(seed_data):
+def test_the_json_follows_the_contract_and_nothing_is_stored(seeded_data):
     counts = (Commitment.objects.count(), Meeting.objects.count(), SourceDocument.objects.count())
     data = json.loads(run("--file", str(SEED), "--published-on", "2023-04-26", "--json"))
     assert list(data) == ["meetings", "proposals"]
@@ -54,7 +54,7 @@ def test_the_json_follows_the_contract_and_nothing_is_stored(seed_data):
     )
 
 
-def test_given_meetings_are_used_instead_of_those_read_in_the_text(seed_data, tmp_path):
+def test_given_meetings_are_used_instead_of_those_read_in_the_text(seeded_data, tmp_path):
     readout = tmp_path / "readout.txt"
     readout.write_text("The two sides agreed to expand trade in agricultural products.")
     data = json.loads(
@@ -89,7 +89,7 @@ def test_a_missing_file_is_a_clear_error(db, tmp_path):
         run("--file", str(tmp_path / "missing.txt"))
 
 
-def test_the_evaluation_scores_each_text_and_writes_the_figures(seed_data, tmp_path):
+def test_the_evaluation_scores_each_text_and_writes_the_figures(seeded_data, tmp_path):
     folder = tmp_path / "set"
     (folder / "texts").mkdir(parents=True)
     (folder / "texts/talks.txt").write_text(
@@ -132,7 +132,7 @@ commitments:
     assert figures["totals"]["training"]["recall"] == 1
 
 
-def test_the_evaluation_refuses_a_quote_that_is_not_in_its_text(seed_data, tmp_path):
+def test_the_evaluation_refuses_a_quote_that_is_not_in_its_text(seeded_data, tmp_path):
     (tmp_path / "texts").mkdir()
     (tmp_path / "texts/a.txt").write_text("China will build a road.")
     (tmp_path / "a.yaml").write_text(

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def proposals_of(seed_data):
+def proposals_of(seeded_data):
     def run(body: str, opening: str = OPENING, published_on=datetime.date(2024, 5, 17)):
         return propose(opening + body, published_on=published_on)
 
@@ -112,7 +112,7 @@ def test_consulates_in_two_cities_respectively_are_one_proposal_per_city(proposa
     ]
 
 
-def test_centres_in_each_others_countries_are_one_proposal_per_side_and_pair(seed_data):
+def test_centres_in_each_others_countries_are_one_proposal_per_side_and_pair(seeded_data):
     extraction = propose(SEED_TEXT, published_on=DAY)
     centres = [p for p in extraction.proposals if "cultural centers" in p.quote]
     pairs = {
@@ -125,7 +125,7 @@ def test_centres_in_each_others_countries_are_one_proposal_per_side_and_pair(see
     }
 
 
-def test_a_group_subject_is_spread_over_each_members_meeting(seed_data):
+def test_a_group_subject_is_spread_over_each_members_meeting(seeded_data):
     extraction = propose(SEED_TEXT, published_on=DAY)
     belt_and_road = [
         p for p in extraction.proposals if p.quote == "advance Belt and Road cooperation"
@@ -156,7 +156,7 @@ def test_history_predictions_and_courtesies_are_not_proposed(proposals_of, sente
     assert proposals_of(sentence).proposals == []
 
 
-def test_every_quote_is_the_text_between_its_offsets(seed_data):
+def test_every_quote_is_the_text_between_its_offsets(seeded_data):
     folder = settings.BASE_DIR / "bench/extraction/texts"
     texts = [SEED_TEXT, *(path.read_text(encoding="utf-8") for path in folder.glob("*.txt"))]
     for text in texts:
@@ -185,13 +185,13 @@ def test_quotes_from_another_backend_that_are_not_verbatim_are_dropped():
     ]
 
 
-def test_a_run_is_deterministic(seed_data):
+def test_a_run_is_deterministic(seeded_data):
     first = propose(SEED_TEXT, published_on=DAY).as_json()
     second = propose(SEED_TEXT, published_on=DAY).as_json()
     assert json.dumps(first) == json.dumps(second)
 
 
-def test_the_seed_restated_lands_on_its_recorded_commitments(seed_data):
+def test_the_seed_restated_lands_on_its_recorded_commitments(seeded_data):
     extraction = propose(SEED_TEXT, published_on=DAY)
     assert [m.existing for m in extraction.meetings] == [
         f"2023-04-26-xian-cn-{code}-talks" for code in ("kz", "kg", "tj", "uz", "tm")
@@ -205,7 +205,7 @@ def test_the_seed_restated_lands_on_its_recorded_commitments(seed_data):
     }
 
 
-def test_the_rules_are_data_an_analyst_can_extend(seed_data, tmp_path):
+def test_the_rules_are_data_an_analyst_can_extend(seeded_data, tmp_path):
     rules_text = Path(settings.EXTRACTION_RULES).read_text(encoding="utf-8")
     sentence = "China will open a trade office in Zhambyl."
     text = OPENING + sentence
