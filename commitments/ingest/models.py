@@ -19,6 +19,7 @@ from ..models import (
     Official,
     Position,
     SourceDocument,
+    sha256_of,
 )
 
 
@@ -215,9 +216,9 @@ class Proposal(models.Model):
     start = models.PositiveIntegerField(help_text="Offset of the quote's first character.")
     end = models.PositiveIntegerField(help_text="Offset just past the quote's last character.")
     parties = models.JSONField(help_text='[{"country": "CN", "role": "lead"}, ...]')
-    # The party list as "CN:lead,KZ:partner": with the offsets, what makes a
-    # proposal the same on a re-run.
-    parties_key = models.CharField(max_length=200, editable=False)
+    # The party list, hashed: with the offsets, what makes a proposal the same
+    # on a re-run.
+    parties_key = models.CharField(max_length=64, editable=False)
     category = models.CharField(max_length=30, choices=Category.choices)
     title = models.CharField(max_length=300)
     rule = models.CharField(max_length=50, help_text="The rule or cue that proposed it.")
@@ -293,7 +294,8 @@ class Proposal(models.Model):
 
     @staticmethod
     def key_of(parties: list[dict]) -> str:
-        return ",".join(f"{p['country']}:{p['role']}" for p in parties)
+        """Return the SHA-256 of "CN:lead,KZ:partner": a fixed size for any number of parties."""
+        return sha256_of(",".join(f"{p['country']}:{p['role']}" for p in parties))
 
     @property
     def party_codes(self) -> list[str]:

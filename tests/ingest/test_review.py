@@ -248,3 +248,20 @@ def test_an_edited_proposed_meeting_with_unusable_participants_is_refused(
     with pytest.raises(ValidationError, match=message):
         proposed.resolve(by=analyst)
     assert Meeting.objects.count() == meetings
+
+
+def test_a_statement_of_many_parties_is_stored(seeded_data):
+    names = ["China", "Kazakhstan", "Kyrgyzstan", "Tajikistan", "Uzbekistan", "Turkmenistan",
+             "Russia", "India", "Pakistan", "Iran", "Mongolia", "Belarus", "Brazil", "Egypt",
+             "Ethiopia", "Indonesia", "Malaysia", "Thailand", "Viet Nam", "Cambodia", "Laos",
+             "Nepal", "Sri Lanka", "Bangladesh", "Azerbaijan"]  # fmt: skip
+    text = (
+        f"On June 20, 2025, {', '.join(names)} held a summit in Astana.\n\n"
+        "All parties agreed to strengthen cooperation in trade and connectivity."
+    )
+    source = new_source(text=text, title="A summit of many")
+    run_proposer(source)
+    (proposal,) = source.proposals.all()
+    assert len(proposal.parties) == len(names)
+    # A re-run finds the same proposal by its (fixed-size) party key.
+    assert run_proposer(source).created == 0
