@@ -170,3 +170,27 @@ def test_two_analysts_accepting_one_proposal_make_one_commitment(seeded):
     assert outcomes.count("accepted") == 1
     assert all("already reviewed" in outcome for outcome in outcomes if outcome != "accepted")
     assert Commitment.objects.filter(mentions__document=source).count() == 1
+
+
+def test_readouts_added_at_once_get_their_own_slugs_and_one_copy_of_a_text(seeded):
+    from commitments.ingest.services import DuplicateSource, add_source
+    from commitments.models import SourceDocument
+
+    def add(index):
+        try:
+            source = add_source(
+                # Threads 0-3 share a title; 4 and 5 also share a text.
+                text=f"China will build road number {min(index, 4)}.",
+                title="Talks in Beijing",
+                publisher="MFA",
+                published_on=D(2024, 5, 17),
+            )
+        except DuplicateSource:
+            return "duplicate"
+        return source.slug
+
+    outcomes = run_in_threads(add, 6)
+    slugs = [outcome for outcome in outcomes if outcome != "duplicate"]
+    assert outcomes.count("duplicate") == 1
+    assert len(set(slugs)) == len(slugs) == 5
+    assert SourceDocument.objects.filter(title="Talks in Beijing").count() == 5

@@ -1,9 +1,11 @@
 """Proposed meetings and commitments of a source, and the analysts' review of them."""
 
+import secrets
+
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -31,6 +33,25 @@ def unique_slug(model, text: str, *, max_length: int = 140) -> str:
         number += 1
         slug = f"{base[: max_length - len(str(number)) - 1]}-{number}"
     return slug
+
+
+def save_with_unique_slug(obj, text: str, *, max_length: int = 140, attempts: int = 5) -> None:
+    """Save obj under unique_slug(text), choosing again when a concurrent writer took the slug.
+
+    After a collision the next choice carries a random suffix, so that writers
+    racing for the same title do not collide again on the same next number.
+    """
+    model = type(obj)
+    for attempt in range(1, attempts + 1):
+        suffix = f" {secrets.token_hex(3)}" if attempt > 1 else ""
+        obj.slug = unique_slug(model, text[: max_length - 8] + suffix, max_length=max_length)
+        try:
+            with transaction.atomic():
+                obj.save()
+            return
+        except IntegrityError:
+            if attempt == attempts or not model.objects.filter(slug=obj.slug).exists():
+                raise
 
 
 def ensure_country(code: str) -> Country:
@@ -156,16 +177,11 @@ class ProposedMeeting(models.Model):
             )
         host = ensure_country(self.country)
         meeting = Meeting(
-            slug=unique_slug(Meeting, f"{self.date:%Y-%m-%d} {self.city} {self.title}"),
-            title=self.title,
-            kind=self.kind,
-            date=self.date,
-            city=self.city,
-            country=host,
+            title=self.title, kind=self.kind, date=self.date, city=self.city, country=host
         )
         meeting._history_user = by
-        meeting.full_clean()
-        meeting.save()
+        meeting.full_clean(exclude=["slug"])
+        save_with_unique_slug(meeting, f"{self.date:%Y-%m-%d} {self.city} {self.title}")
         for index, participant in enumerate(self.participants):
             official = self.official_for(participant, by=by)
             role = participant.get("role") or (
@@ -188,9 +204,9 @@ class ProposedMeeting(models.Model):
         name = str(participant.get("name") or "").strip()
         if not name:
             raise ValidationError("A participant has neither an official nor a name.")
-        official = Official(slug=unique_slug(Official, name, max_length=90), name=name)
+        official = Official(name=name[:200])
         official._history_user = by
-        official.save()
+        save_with_unique_slug(official, name, max_length=90)
         if participant.get("country"):
             Position.objects.create(
                 official=official,
@@ -383,7 +399,7 @@ class Proposal(models.Model):
         if len(set(codes)) != len(codes):
             raise ValidationError({"parties": "A country may be a party only once."})
         commitment = Commitment(
-            slug=slug or unique_slug(Commitment, title or self.title),
+            slug=slug,
             title=title or self.title,
             category=category or self.category,
             meeting=meeting,
@@ -391,8 +407,12 @@ class Proposal(models.Model):
             description=description,
         )
         commitment._history_user = by
-        commitment.full_clean()
-        commitment.save()
+        if slug:
+            commitment.full_clean()
+            commitment.save()
+        else:
+            commitment.full_clean(exclude=["slug"])
+            save_with_unique_slug(commitment, commitment.title)
         for order, party in enumerate(parties):
             country = ensure_country(party["country"])
             row = CommitmentParty(commitment=commitment, country=country, role=party["role"])

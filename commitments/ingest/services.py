@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from ..choices import ReviewState
 from ..models import Meeting, SourceDocument, sha256_of
-from .models import Proposal, ProposedMeeting, unique_slug
+from .models import Proposal, ProposedMeeting, save_with_unique_slug
 from .proposer import propose
 from .rules import RulesError
 
@@ -134,7 +134,6 @@ def add_source(
     if existing is not None:
         raise DuplicateSource(existing)
     source = SourceDocument(
-        slug=unique_slug(SourceDocument, f"{published_on:%Y-%m-%d} {title}"),
         title=title,
         publisher=publisher,
         url=url,
@@ -143,10 +142,9 @@ def add_source(
         text=text,
     )
     source._history_user = by
-    source.full_clean(exclude=["sha256"])
+    source.full_clean(exclude=["sha256", "slug"])
     try:
-        with transaction.atomic():
-            source.save()
+        save_with_unique_slug(source, f"{published_on:%Y-%m-%d} {title}")
     except IntegrityError:
         # Someone stored the same text between our check and our insert.
         existing = SourceDocument.objects.filter(sha256=source.sha256).first()
