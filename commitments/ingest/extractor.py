@@ -238,18 +238,22 @@ class RuleExtractor:
     def propose(
         self, text: str, meetings: list[MeetingProposal], gazetteer: Gazetteer
     ) -> list[Proposal]:
+        """Return the proposals of every sentence after the opening's title and dateline."""
         proposals: list[Proposal] = []
         opening = meetings[0].span if meetings else None
-        in_list = False
+        after_colon = False
         for block in paragraphs(text):
             if opening and block.end <= opening.start:
                 continue  # the title and dateline
             body = block.of(text)
-            # An item of a list: numbered or bulleted, or under a line ending with a colon.
-            in_list = bool(LIST_MARKER.match(body)) or (in_list and not body.endswith(":"))
+            block_sentences = sentences(text, block)
+            # An item of a list: numbered or bulleted, or one of the one-sentence
+            # paragraphs under a line that ends with a colon ("... were signed:").
+            in_list = bool(LIST_MARKER.match(body)) or (after_colon and len(block_sentences) == 1)
+            after_colon = body.endswith(":") or (after_colon and in_list)
             block_meeting = self.block_meeting(text, block, meetings)
             previous: tuple[str, list[Proposal]] | None = None
-            for sentence in sentences(text, block):
+            for sentence in block_sentences:
                 found, key = self.sentence_proposals(
                     text, sentence, meetings, block_meeting, in_list=in_list
                 )
@@ -264,10 +268,6 @@ class RuleExtractor:
                     continue
                 proposals.extend(found)
                 previous = (key, found) if found else None
-            if body.rstrip().endswith(":"):
-                in_list = True
-            elif not in_list or not re.search(r"[;:]$|^\S", body):
-                in_list = False
         return proposals
 
     @staticmethod

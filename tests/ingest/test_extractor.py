@@ -254,3 +254,20 @@ def test_an_unknown_official_named_before_the_title_is_proposed_with_it(proposal
         "Minister of Foreign Affairs",
     )
     assert meeting.countries == ["CN", "KZ"]
+
+
+def test_documents_listed_under_a_colon_are_proposed_and_the_prose_after_them_is_not(
+    proposals_of,
+):
+    body = (
+        "Following the talks, a number of documents were signed:\n\n"
+        "An agreement on cooperation in the processing industry;\n\n"
+        "A memorandum on the establishment of a joint laboratory.\n\n"
+        "Development of the region was discussed at length. Both leaders then visited a "
+        "museum.\n"
+    )
+    quotes = [p.quote for p in proposals_of(body).proposals]
+    assert quotes == [
+        "An agreement on cooperation in the processing industry;",
+        "A memorandum on the establishment of a joint laboratory.",
+    ]
