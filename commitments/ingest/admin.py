@@ -204,12 +204,14 @@ class ReviewQueue:
         messages.success(request, f"{verb} {counted(len(chosen), 'proposal')}.")
 
     def render(self):
+        # The source (and its text) is read once, not joined into every row.
         proposals = list(
             self.source.proposals.select_related(
-                "source", "proposed_meeting__meeting", "commitment", "reviewed_by"
+                "proposed_meeting__meeting", "commitment", "reviewed_by"
             ).order_by("start", "pk")
         )
         for proposal in proposals:
+            proposal.source = self.source
             proposal.in_context = quote_in_paragraph(proposal)
             proposal.reviewer = user_name(proposal.reviewed_by)
             proposal.reviewed_on = iso_date(proposal.reviewed_at)
@@ -288,7 +290,12 @@ class ProposedMeetingAdmin(admin.ModelAdmin):
     """Edit a proposed meeting (date, place, participants) before recording it."""
 
     list_display = ["title", "date", "city", "source", "existing", "meeting"]
-    list_select_related = ["source", "existing", "meeting"]
+
+    def get_queryset(self, request):
+        # A source's text may be half a million characters: never joined into a list.
+        queryset = super().get_queryset(request).select_related("source", "existing", "meeting")
+        return queryset.defer("source__text")
+
     list_filter = ["kind"]
     search_fields = ["title", "city", "source__title"]
     fields = ["source", "position", "title", "kind", "date", "city", "country", "participants"]
@@ -313,7 +320,11 @@ class ProposalAdmin(admin.ModelAdmin):
 
     list_display = ["__str__", "source", "category", "party_list", "confidence", "state"]
     list_filter = ["state", "category", "rule", "backend"]
-    list_select_related = ["source"]
+
+    def get_queryset(self, request):
+        # A source's text may be half a million characters: never joined into a list.
+        return super().get_queryset(request).select_related("source").defer("source__text")
+
     search_fields = ["quote", "title", "source__title"]
     readonly_fields = [
         "source", "proposed_meeting", "quote", "start", "end", "parties", "category", "title",

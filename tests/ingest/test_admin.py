@@ -226,3 +226,14 @@ def test_the_queue_reads_in_a_constant_number_of_queries(
 ):
     with django_assert_max_num_queries(20):
         assert analyst_browser.get(queue).status_code == 200
+
+
+def test_the_proposal_and_proposed_meeting_pages_open(analyst_browser, queue):
+    source = SourceDocument.objects.get(title=FIELDS["title"])
+    proposal, proposed = source.proposals.first(), source.proposed_meetings.first()
+    for name, pk in (("proposal", proposal.pk), ("proposedmeeting", proposed.pk)):
+        changelist = analyst_browser.get(reverse(f"admin:commitments_{name}_changelist"))
+        assert changelist.status_code == 200
+        assert source.title in changelist.content.decode()
+        change = analyst_browser.get(reverse(f"admin:commitments_{name}_change", args=[pk]))
+        assert change.status_code == 200
