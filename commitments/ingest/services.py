@@ -210,6 +210,8 @@ def run_proposer(source: SourceDocument, *, meetings: list[Meeting] | None = Non
             parties = [party.as_json() for party in found.parties]
             meeting = stored_meetings[found.meeting]
             key = (found.start, found.end, Proposal.key_of(parties), meeting.pk)
+            if key in seen:
+                continue  # the same reading twice (a backend may repeat itself): stored once
             seen.add(key)
             proposal = current.get(key)
             if proposal is not None and proposal.state != ReviewState.PENDING:
