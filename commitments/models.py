@@ -761,4 +761,5 @@ class StatusUpdate(models.Model):
 
 
 # The ingest area's models belong to this app; importing them here registers them.
+from .generation import DataGeneration  # noqa: E402, F401
 from .ingest.models import Proposal, ProposedMeeting  # noqa: E402, F401

@@ -1,0 +1,166 @@
+"""The data generation: one number that moves whenever anything the API serves changes.
+
+Database triggers keep it, so that no write can forget to: every INSERT,
+UPDATE, DELETE (and on PostgreSQL TRUNCATE) on a served table bumps a counter
+in the same transaction as the write, whether it comes from a model's save(),
+QuerySet.update(), bulk_create(), loaddata, a raw cursor or psql. Readers see
+the bump exactly when they see the write it belongs to.
+
+The counter is spread over SLOTS rows, each transaction bumping the row its
+transaction id picks, so that concurrent PostgreSQL writers rarely wait on
+each other's row lock; the generation is their sum. One more row
+(EPOCH_SLOT) holds a random epoch, replaced whenever the data is swapped
+wholesale (restore, flush), since a restore can move the sum backwards and
+reuse numbers that once meant other data.
+
+The triggers are (re)installed after every `migrate` and `flush`, on every
+table of the app except the generation's own and the admin's history tables
+(which the API never serves), plus the users whose names the API shows.
+SQLite drops a table's triggers when a migration rebuilds the table; the
+reinstall puts them back, and tests/test_generation.py checks they are all
+there.
+"""
+
+import secrets
+
+from django.apps import apps
+from django.db import connections, models
+
+SLOTS = 16
+EPOCH_SLOT = -1
+TRIGGER = "commitments_generation"
+FUNCTION = "commitments_bump_generation"
+EXTRA_TABLES = ("auth_user",)
+
+
+class DataGeneration(models.Model):
+    """One slot of the generation counter (see the module's docstring)."""
+
+    slot = models.SmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        app_label = "commitments"
+        verbose_name = "data generation slot"
+
+    def __str__(self):
+        return f"slot {self.slot}: {self.value}"
+
+
+def served_tables() -> list[str]:
+    """Return the tables whose writes move the generation, sorted."""
+    from simple_history.models import HistoricalChanges
+
+    tables = {
+        model._meta.db_table
+        for model in apps.get_app_config("commitments").get_models()
+        if model._meta.managed
+        and not model._meta.proxy
+        and model is not DataGeneration
+        and not issubclass(model, HistoricalChanges)
+    }
+    for model in apps.get_app_config("commitments").get_models():
+        for field in model._meta.many_to_many:
+            tables.add(field.remote_field.through._meta.db_table)
+    return sorted(tables | set(EXTRA_TABLES))
+
+
+def current(using: str = "default") -> str:
+    """Return the generation as "epoch.count": one query of at most 17 tiny rows."""
+    table = connections[using].ops.quote_name(DataGeneration._meta.db_table)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT slot, value FROM {table}")
+        rows = cursor.fetchall()
+    epoch, count = 0, 0
+    for slot, value in rows:
+        if slot == EPOCH_SLOT:
+            epoch = value
+        else:
+            count += value
+    return f"{epoch:x}.{count}"
+
+
+def new_epoch(using: str = "default") -> None:
+    """Start a new epoch: every response cached or tagged before it is now unreachable."""
+    DataGeneration.objects.using(using).update_or_create(
+        slot=EPOCH_SLOT, defaults={"value": secrets.randbits(62)}
+    )
+
+
+def _postgresql_statements(tables: list[str], quote) -> list[str]:
+    table = quote(DataGeneration._meta.db_table)
+    statements = [
+        f"""
+        CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO {table} (slot, value) VALUES ((txid_current() % {SLOTS})::smallint, 1)
+            ON CONFLICT (slot) DO UPDATE SET value = {table}.value + 1;
+            RETURN NULL;
+        END $$
+        """
+    ]
+    for name in tables:
+        statements.append(
+            f"CREATE OR REPLACE TRIGGER {TRIGGER} "
+            f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {quote(name)} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
+        )
+    return statements
+
+
+def _sqlite_statements(tables: list[str], quote) -> list[str]:
+    table = quote(DataGeneration._meta.db_table)
+    bump = (
+        f"INSERT INTO {table} (slot, value) VALUES (0, 1) "
+        f"ON CONFLICT (slot) DO UPDATE SET value = value + 1;"
+    )
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {quote(f'{name}_{TRIGGER}_{event.lower()}')} "
+        f"AFTER {event} ON {quote(name)} BEGIN {bump} END"
+        for name in tables
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+
+
+def install(using: str = "default") -> None:
+    """Create the generation's triggers where they are missing, and an epoch if there is none."""
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    tables = [name for name in served_tables() if name in existing]
+    if DataGeneration._meta.db_table not in existing:
+        return
+    if connection.vendor == "postgresql":
+        statements = _postgresql_statements(tables, connection.ops.quote_name)
+    elif connection.vendor == "sqlite":
+        statements = _sqlite_statements(tables, connection.ops.quote_name)
+    else:
+        raise NotImplementedError(f"No generation triggers for {connection.vendor}.")
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    if not DataGeneration.objects.using(using).filter(slot=EPOCH_SLOT).exists():
+        new_epoch(using)
+
+
+def triggered_tables(using: str = "default") -> set[str]:
+    """Return the tables that carry the generation's triggers (all three on SQLite)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT DISTINCT event_object_table FROM information_schema.triggers "
+                "WHERE trigger_name = %s",
+                [TRIGGER],
+            )
+            return {name for (name,) in cursor.fetchall()}
+        cursor.execute(
+            "SELECT tbl_name, count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s "
+            "GROUP BY tbl_name",
+            [f"%{TRIGGER}%"],
+        )
+        return {name for name, count in cursor.fetchall() if count == 3}
+
+
+def install_after_migrate(sender, using="default", **kwargs) -> None:
+    """post_migrate receiver: `migrate` and `flush` both end here."""
+    install(using)
