@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "commitments",
 ]
 
@@ -171,6 +173,30 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Uploaded and archived files (evidence snapshots) go through Django's storage
+# API: local files under MEDIA_ROOT by default, never served by the app itself.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "media/"
+
+# Background work (archiving evidence, checking links) runs in a separate
+# worker, `manage.py db_worker`, that reads the queue from the database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Fetching evidence pages: see commitments/evidence/fetch.py and the README.
+# host:port pairs that may be fetched although they resolve to a private,
+# loopback or link-local address (an intranet source a team allows on purpose).
+EVIDENCE_FETCH_ALLOWED_PRIVATE_HOSTS = env_list("EVIDENCE_FETCH_ALLOWED_PRIVATE_HOSTS")
+EVIDENCE_FETCH_MAX_BYTES = int(os.environ.get("EVIDENCE_FETCH_MAX_BYTES", str(10 * 1024 * 1024)))
+EVIDENCE_FETCH_TIMEOUT = float(os.environ.get("EVIDENCE_FETCH_TIMEOUT", "30"))
+EVIDENCE_FETCH_MAX_REDIRECTS = int(os.environ.get("EVIDENCE_FETCH_MAX_REDIRECTS", "5"))
+EVIDENCE_FETCH_CONTENT_TYPES = env_list(
+    "EVIDENCE_FETCH_CONTENT_TYPES", "text/html,application/xhtml+xml,text/plain,application/pdf"
+)
+# The link checker waits this many seconds between two requests to one host,
+# and leaves alone evidence checked fewer than this many days ago.
+EVIDENCE_CHECK_HOST_DELAY = float(os.environ.get("EVIDENCE_CHECK_HOST_DELAY", "2"))
+EVIDENCE_CHECK_INTERVAL_DAYS = int(os.environ.get("EVIDENCE_CHECK_INTERVAL_DAYS", "7"))
 
 # Request bodies over this size are refused with 400 before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

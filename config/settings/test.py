@@ -44,3 +44,9 @@ if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"commitments-test-{os.getpid()}"
 else:
     CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="commitments-cache-")
+
+# Tasks run at once, in the test's own process: deterministic, no worker.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="commitments-media-"))
+# The link checker's tests do not wait between requests to their one host.
+EVIDENCE_CHECK_HOST_DELAY = 0
