@@ -90,3 +90,26 @@ class ReviewState(models.TextChoices):
     ACCEPTED = "accepted", "Accepted as a new commitment"
     MENTION = "mention", "Accepted as a mention"
     REJECTED = "rejected", "Rejected"
+
+
+class ArchiveState(models.TextChoices):
+    """How fetching a piece of evidence for the archive ended."""
+
+    ARCHIVED = "archived", "Archived"
+    FAILED = "failed", "Failed"
+    REFUSED = "refused", "Refused"
+
+
+class LinkHealth(models.TextChoices):
+    """What a later check of an evidence link found."""
+
+    OK = "ok", "OK"
+    REDIRECTED = "redirected", "Redirected elsewhere"
+    GONE = "gone", "Gone"
+    FAILING = "failing", "Failing"
+    CHANGED = "changed", "Changed"
+
+    @classmethod
+    def rotted(cls) -> list[str]:
+        """Return the outcomes that mean the evidence is no longer what was cited."""
+        return [cls.REDIRECTED, cls.GONE, cls.FAILING, cls.CHANGED]

@@ -525,6 +525,12 @@ class Commitment(models.Model):
             update.full_clean()
             update.save()
             locked.refresh_status()
+            if update.evidence_url:
+                # Fetched and archived by a background task once the update is
+                # stored: recording it never waits for the page, nor fails with it.
+                from .evidence.tasks import enqueue_archiving
+
+                transaction.on_commit(functools.partial(enqueue_archiving, update.pk))
         for field in ("status", "status_date", "version", "updated_at"):
             setattr(self, field, getattr(locked, field))
         return update
@@ -760,6 +766,7 @@ class StatusUpdate(models.Model):
             raise ValidationError(errors)
 
 
-# The ingest area's models belong to this app; importing them here registers them.
+# The areas' models (evidence, ingest) belong to this app; importing them here registers them.
+from .evidence.models import EvidenceCheck, EvidenceSnapshot  # noqa: E402, F401
 from .generation import DataGeneration  # noqa: E402, F401
 from .ingest.models import Proposal, ProposedMeeting  # noqa: E402, F401
