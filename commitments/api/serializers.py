@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commitments.choices import Status
+from commitments.evidence.api import EvidenceArchiveSerializer, evidence_archive
 from commitments.models import (
     Commitment,
     CommitmentParty,
@@ -250,6 +251,9 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
     evidence_excerpt = serializers.CharField(allow_blank=True, max_length=5000, required=False)
     note = serializers.CharField(allow_blank=True, max_length=10000, required=False)
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null until the evidence URL has been fetched; read with
+    # select_related("evidence_snapshot"), so no query per entry.
+    evidence_archive = serializers.SerializerMethodField()
 
     class Meta:
         model = StatusUpdate
@@ -266,8 +270,13 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "note",
             "recorded_by",
             "recorded_at",
+            "evidence_archive",
         ]
         read_only_fields = ["recorded_at"]
+
+    @extend_schema_field(EvidenceArchiveSerializer(allow_null=True))
+    def get_evidence_archive(self, update) -> dict | None:
+        return evidence_archive(update, self.context)
 
 
 class CommitmentStateSerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
+from commitments.evidence import api as evidence
 from commitments.ingest import api as ingest
 
 from . import views
@@ -26,6 +27,16 @@ urlpatterns = [
         name="commitment-status-updates",
     ),
     path("status-updates/", views.StatusUpdateFeedView.as_view(), name="status-update-list"),
+    path(
+        "status-updates/<uuid:uuid>/evidence/text/",
+        evidence.EvidenceTextView.as_view(),
+        name="status-update-evidence-text",
+    ),
+    path(
+        "status-updates/<uuid:uuid>/evidence/warc/",
+        evidence.EvidenceWarcView.as_view(),
+        name="status-update-evidence-warc",
+    ),
     re_path(
         rf"^sources/(?P<source>{views.SLUG_PATTERN})/proposals/$",
         ingest.SourceProposalsView.as_view(),

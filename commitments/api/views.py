@@ -243,7 +243,7 @@ class CommitmentStatusUpdatesView(generics.ListCreateAPIView):
     def get_queryset(self):
         commitment = self.get_commitment()
         return StatusUpdate.objects.filter(commitment=commitment).select_related(
-            "commitment", "recorded_by", "evidence_document"
+            "commitment", "recorded_by", "evidence_document", "evidence_snapshot"
         )
 
     def create(self, request, *args, **kwargs):
@@ -274,7 +274,7 @@ class StatusUpdateFeedView(generics.ListAPIView):
     serializer_class = StatusUpdateSerializer
     filterset_class = StatusUpdateFilter
     queryset = StatusUpdate.objects.select_related(
-        "commitment", "recorded_by", "evidence_document"
+        "commitment", "recorded_by", "evidence_document", "evidence_snapshot"
     ).order_by("-recorded_at", "-id")
 
 
