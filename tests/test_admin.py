@@ -223,7 +223,9 @@ def test_dashboard_counts_and_compliance(analyst_browser, seed_data, evidence):
     kz_total = CommitmentParty.objects.filter(country="KZ", role="lead").count()
     assert rows["KZ"].counts["stalled"] == 1
     assert rows["KZ"].total == kz_total
-    assert rows["KZ"].score == pytest.approx(-1 / kz_total)
+    # Only the stalled one is assessed: the announced ones are left out of the mean, not zeros.
+    assert rows["KZ"].not_assessed == kz_total - 1
+    assert rows["KZ"].score == pytest.approx(-1)
     assert rows["CN"].counts["completed"] == 1
     assert response.context["overdue_count"] == 1
     assert b"<svg" in response.content

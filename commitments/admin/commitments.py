@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
 from ..models import Commitment, CommitmentParty, Mention, StatusUpdate
+from ..reports import admin as reports_admin
 from ..resources import CommitmentResource
 from .base import HistoryAdmin, iso_date, user_name
 from .bulk import record_bulk_status_update
@@ -321,6 +322,7 @@ class CommitmentAdmin(ImportExportModelAdmin, HistoryAdmin):
 
     def get_urls(self):
         return [
+            *reports_admin.urls(self.admin_site),
             path(
                 "dashboard/",
                 self.admin_site.admin_view(self.dashboard),

@@ -10,8 +10,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from ..choices import COMPLIANCE_SCORES, PartyRole, Status
+from ..choices import PartyRole, Status
 from ..models import Commitment, CommitmentParty, Country
+from ..reports import scoring
+from ..reports.services import ReportInputError, parse_day
 
 # The overdue and stale lists show this many; a link opens the whole list.
 LIST_LIMIT = 10
@@ -35,20 +37,23 @@ class ComplianceRow:
         return sum(self.counts.values())
 
     @property
-    def score(self) -> float:
-        """Return the mean score: completed +1, stalled or cancelled -1, others 0."""
-        points = sum(COMPLIANCE_SCORES[status] * n for status, n in self.counts.items())
-        return points / self.total if self.total else 0.0
+    def score(self) -> float | None:
+        """Return the mean score of the assessed commitments (see reports.scoring)."""
+        return scoring.mean_score(self.counts)
 
     @property
     def assessed(self) -> int:
         """Return how many have a status beyond "announced": only those say anything."""
-        return self.total - self.counts.get(Status.ANNOUNCED, 0)
+        return scoring.assessed(self.counts)
 
     @property
-    def percentage(self) -> float:
+    def not_assessed(self) -> int:
+        return scoring.not_assessed(self.counts)
+
+    @property
+    def percentage(self) -> float | None:
         """Return the score on the G7 Research Group's 0-100 % scale."""
-        return (self.score + 1) / 2 * 100
+        return scoring.as_percentage(self.score)
 
     @property
     def cells(self) -> list[int]:
@@ -78,6 +83,11 @@ def dashboard_view(request, site_context: dict):
     today = timezone.localdate()
     days, days_error = stale_days(request)
     cutoff = timezone.now() - datetime.timedelta(days=days)
+    try:
+        as_of = parse_day(request.GET.get("as_of"), "as_of", today=today)
+        as_of_error = None
+    except ReportInputError as error:
+        as_of, as_of_error = None, str(error)
 
     by_status = dict(Commitment.objects.order_by().values_list("status").annotate(n=Count("id")))
     countries = Country.objects.in_bulk()
@@ -86,10 +96,13 @@ def dashboard_view(request, site_context: dict):
         .values_list("country_id")
         .annotate(n=Count("commitment_id", distinct=True))
     )
+    # The compliance table reads the timeline as of a day when asked (the
+    # compliance report's scores for the same day are these).
     by_lead = (
-        CommitmentParty.objects.filter(role=PartyRole.LEAD)
+        Commitment.objects.with_status(as_of)
+        .filter(parties__role=PartyRole.LEAD)
         .order_by()
-        .values_list("country_id", "commitment__status")
+        .values_list("parties__country_id", "effective_status")
         .annotate(n=Count("id"))
     )
     compliance: dict[str, ComplianceRow] = {}
@@ -118,7 +131,12 @@ def dashboard_view(request, site_context: dict):
             )
         ),
         "statuses": Status.choices,
-        "compliance": sorted(compliance.values(), key=lambda row: (-row.score, row.country.name)),
+        "compliance": sorted(
+            compliance.values(),
+            key=lambda row: (row.score is None, -(row.score or 0), row.country.name),
+        ),
+        "as_of": as_of,
+        "as_of_error": as_of_error,
         "overdue": overdue[:LIST_LIMIT],
         "overdue_count": overdue.count(),
         "stale": stale[:LIST_LIMIT],
