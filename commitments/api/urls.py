@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from commitments.evidence import api as evidence
 from commitments.ingest import api as ingest
+from commitments.reports import api as reports
 
 from . import views
 
@@ -42,6 +43,7 @@ urlpatterns = [
         ingest.SourceProposalsView.as_view(),
         name="source-proposals",
     ),
+    path("reports/compliance/", reports.ComplianceReportView.as_view(), name="compliance-report"),
     path("auth/token/", views.ThrottledObtainAuthToken.as_view(), name="auth-token"),
     path("schema/", views.ApiSchemaView.as_view(), name="schema"),
     path("docs/", views.ApiDocsView.as_view(url_name="schema"), name="swagger-ui"),
