@@ -407,6 +407,9 @@ class Suite:
         sizes = self.sizes
         self.generate("list", sizes["list"])
         self.list_benchmarks()
+        from bench.reports import report_benchmark
+
+        report_benchmark(self)
         if self.show_plans:
             self.query_plans()
         self.generate("admin_small", sizes["admin_small"])
