@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
+from ..evidence.admin import archive_summary
 from ..models import Commitment, CommitmentParty, Mention, StatusUpdate
 from ..reports import admin as reports_admin
 from ..resources import CommitmentResource
@@ -70,6 +71,7 @@ class StatusTimelineInline(admin.TabularInline):
         "note",
         "recorded_by_name",
         "recorded_on",
+        "evidence_archive",
     ]
     readonly_fields = fields
     ordering = ["-effective_date", "-recorded_at", "-id"]
@@ -77,7 +79,11 @@ class StatusTimelineInline(admin.TabularInline):
     template = "admin/commitments/commitment/timeline_inline.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("recorded_by", "evidence_document")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("recorded_by", "evidence_document", "evidence_snapshot")
+        )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -96,6 +102,10 @@ class StatusTimelineInline(admin.TabularInline):
     @admin.display(description="recorded at")
     def recorded_on(self, update):
         return iso_date(update.recorded_at)
+
+    @admin.display(description="archived copy")
+    def evidence_archive(self, update):
+        return archive_summary(update)
 
     @admin.display(description="evidence")
     def evidence_link(self, update):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..choices import PartyRole, Status
+from ..evidence.admin import rotted_evidence
 from ..models import Commitment, CommitmentParty, Country
 from ..reports import scoring
 from ..reports.services import ReportInputError, parse_day
@@ -116,6 +117,7 @@ def dashboard_view(request, site_context: dict):
         .select_related("meeting")
         .order_by("last_assessed_at", "created_at", "slug")
     )
+    rotted, rotted_count = rotted_evidence(LIST_LIMIT)
     changelist = reverse("admin:commitments_commitment_changelist")
     context = {
         **site_context,
@@ -141,6 +143,10 @@ def dashboard_view(request, site_context: dict):
         "overdue_count": overdue.count(),
         "stale": stale[:LIST_LIMIT],
         "stale_count": stale.count(),
+        "rotted": rotted,
+        "rotted_count": rotted_count,
+        "rotted_url": reverse("admin:commitments_evidencesnapshot_changelist")
+        + "?link_health__in=redirected,gone,failing,changed",
         "days": days,
         "days_error": days_error,
         "list_limit": LIST_LIMIT,

@@ -3,7 +3,26 @@
 import django.db.models.deletion
 import django.utils.timezone
 import uuid
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+# Whoever sees a commitment's timeline sees its archived evidence.
+VIEW_CODENAMES = ["view_evidencesnapshot", "view_evidencecheck"]
+
+
+def grant(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = original
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = Permission.objects.filter(
+        content_type__app_label="commitments", codename__in=VIEW_CODENAMES
+    )
+    for group in Group.objects.filter(name__in=["Analysts", "Viewers"]):
+        group.permissions.add(*permissions)
 
 
 class Migration(migrations.Migration):
@@ -86,4 +105,5 @@ class Migration(migrations.Migration):
             model_name='evidencecheck',
             constraint=models.CheckConstraint(condition=models.Q(('outcome__in', ['ok', 'redirected', 'gone', 'failing', 'changed'])), name='commitments_evidencecheck_outcome_valid'),
         ),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]
