@@ -7,11 +7,15 @@ names) wherever the history does not need raw keys.
 """
 
 import datetime
+import shutil
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core import serializers
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
@@ -32,6 +36,9 @@ BACKED_UP = [
     "commitments.CommitmentParty",
     "commitments.Mention",
     "commitments.StatusUpdate",
+    # Their files (WARC, text) are copied beside the JSON: see evidence_files_folder().
+    "commitments.EvidenceSnapshot",
+    "commitments.EvidenceCheck",
     "admin.LogEntry",
 ]
 
@@ -99,3 +106,59 @@ def _chunks(rows: Iterable) -> Iterable[list]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def evidence_files_folder(backup: Path) -> Path:
+    """Return the folder beside a backup that holds its snapshots' files."""
+    return backup.with_name(f"{backup.name}.evidence")
+
+
+def snapshot_file_names(*, using: str = "default") -> list[str]:
+    """Return the storage names of every archived file the snapshots name."""
+    snapshots = apps.get_model("commitments", "EvidenceSnapshot")._default_manager.using(using)
+    return sorted(
+        name
+        for pair in snapshots.values_list("warc_file", "text_file").iterator()
+        for name in pair
+        if name
+    )
+
+
+def copy_evidence_files_out(folder: Path, *, using: str = "default") -> tuple[int, list[str]]:
+    """Copy the snapshots' files from storage into `folder`; return the count and the missing."""
+    copied, missing = 0, []
+    for name in snapshot_file_names(using=using):
+        if not default_storage.exists(name):
+            missing.append(name)
+            continue
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with default_storage.open(name, "rb") as source, open(target, "wb") as copy:
+            shutil.copyfileobj(source, copy)
+        copied += 1
+    return copied, missing
+
+
+def copy_evidence_files_in(folder: Path, *, using: str = "default") -> tuple[int, list[str]]:
+    """Put the restored snapshots' files from `folder` back into storage under their names.
+
+    Return how many were copied and the names found neither in storage nor in
+    the folder. A name that leads out of the folder is treated as missing.
+    """
+    copied, missing = 0, []
+    root = folder.resolve()
+    for name in snapshot_file_names(using=using):
+        if default_storage.exists(name):
+            continue
+        source = (folder / name).resolve()
+        if not source.is_relative_to(root) or not source.is_file():
+            missing.append(name)
+            continue
+        with open(source, "rb") as stream:
+            stored = default_storage.save(name, File(stream))
+        if stored != name:
+            default_storage.delete(stored)
+            missing.append(name)
+            continue
+        copied += 1
+    return copied, missing

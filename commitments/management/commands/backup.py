@@ -1,13 +1,14 @@
 """Write a JSON backup of the whole database, history included."""
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from commitments.backup import write_backup
+from commitments.backup import copy_evidence_files_out, evidence_files_folder, write_backup
 
 
 class Command(BaseCommand):
@@ -35,3 +36,21 @@ class Command(BaseCommand):
             if os.path.exists(temporary):
                 os.unlink(temporary)
         self.stdout.write(self.style.SUCCESS(f"Wrote {sum(counts.values())} rows to {output}."))
+        # The archived evidence files live in storage, not in rows: copied
+        # beside the JSON, into a fresh folder renamed into place at the end.
+        folder = evidence_files_folder(output)
+        staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{folder.name}."))
+        try:
+            copied, missing = copy_evidence_files_out(staging, using=database)
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(staging, folder)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
+        self.stdout.write(f"Copied {copied} archived evidence file(s) to {folder}/.")
+        if missing:
+            self.stderr.write(
+                f"{len(missing)} archived evidence file(s) were not in storage, e.g. "
+                f"{missing[0]}: their snapshots are in the backup without their copy."
+            )

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from commitments.backup import copy_evidence_files_in, evidence_files_folder
 from commitments.models import Commitment, Country, StatusUpdate
 
 
@@ -27,3 +28,13 @@ class Command(BaseCommand):
                 )
         # loaddata runs in one transaction: a bad backup leaves the database empty.
         call_command("loaddata", str(backup), database=database, stdout=self.stdout)
+        folder = evidence_files_folder(backup)
+        copied, missing = copy_evidence_files_in(folder, using=database)
+        if copied:
+            self.stdout.write(f"Restored {copied} archived evidence file(s) from {folder}/.")
+        if missing:
+            self.stderr.write(
+                f"{len(missing)} archived evidence file(s) are neither in storage nor in "
+                f"{folder}/, e.g. {missing[0]}: copy them into the media storage under the "
+                "same names (MEDIA_ROOT, or the bucket) to see those archived copies again."
+            )
