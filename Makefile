@@ -29,9 +29,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The background worker (archiving evidence) runs beside the web server and
+# stops with it.
 demo: install
 	$(MANAGE) migrate --no-input
 	$(MANAGE) setup_demo --address $(HOST):$(PORT)
+	@$(MANAGE) db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 fixtures: install
@@ -102,6 +106,8 @@ serve: install
 	$(PROD) $(MANAGE) check --deploy
 	$(PROD) $(MANAGE) collectstatic --no-input -v0
 	$(PROD) $(MANAGE) migrate --no-input
+	@$(PROD) $(MANAGE) db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PROD) $(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
 		--workers $(WORKERS) --threads 4 --worker-class gthread --access-logfile -
 
