@@ -41,6 +41,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, meeting, country, as_of, compare_to, format, output, **options):
+        path = Path(output)
+        if output == "-":
+            if format == "pdf":
+                raise CommandError("--output: a PDF is binary; give a file name, not '-'.")
+        elif path.is_dir():
+            raise CommandError(f"--output: {output!r} is a folder; give a file name.")
+        elif not path.parent.is_dir():
+            raise CommandError(f"--output: the folder {str(path.parent)!r} does not exist.")
         site_url = options["site_url"]
         if site_url and not site_url.startswith(("https://", "http://")):
             raise CommandError(f"--site-url: {site_url[:80]!r} does not start with https://.")
@@ -63,15 +71,8 @@ class Command(BaseCommand):
         else:
             content = (render_csv(report) if format == "csv" else render_html(report)).encode()
         if output == "-":
-            if format == "pdf":
-                raise CommandError("--output: a PDF is binary; give a file name, not '-'.")
             self.stdout.write(content.decode(), ending="")
             return
-        path = Path(output)
-        if not path.parent.is_dir():
-            raise CommandError(f"--output: the folder {str(path.parent)!r} does not exist.")
-        if path.is_dir():
-            raise CommandError(f"--output: {output!r} is a folder; give a file name.")
         path.write_bytes(content)
         self.stderr.write(
             f"Wrote {path} ({len(report.rows)} commitments as of {report.as_of:%Y-%m-%d})."
