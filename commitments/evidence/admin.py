@@ -54,11 +54,11 @@ def archive_summary(update: StatusUpdate):
             iso_date(snapshot.link_checked_at.date()),
         )
     return format_html(
-        '<span class="evidence-archived">archived · {} · {}</span>{} {}',
+        '<span class="evidence-archived">archived · {} · {}</span>{}<br>{}',
         excerpt_words(snapshot.excerpt_found),
         iso_date(snapshot.retrieved_at.date()),
         health,
-        format_html_join(" ", '<a href="{}">{}</a>', ((url, name) for name, url in links)),
+        format_html_join(" · ", '<a href="{}">{}</a>', ((url, name) for name, url in links)),
     )
 
 
