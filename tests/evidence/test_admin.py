@@ -1,4 +1,4 @@
-"""The archive in the admin: the timeline's column, the text view, the WARC download, the dashboard."""
+"""The archive in the admin: timeline column, text view, WARC download, dashboard."""
 
 import pytest
 from django.urls import reverse
