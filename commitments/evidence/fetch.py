@@ -19,15 +19,19 @@ The rules, each refused with a reason that is stored with the snapshot:
 import datetime
 import http.client
 import ipaddress
+import logging
 import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
 
+logger = logging.getLogger(__name__)
+
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 USER_AGENT = "commitment-tracker-evidence-archiver/1.0 (+keeps a copy of cited evidence)"
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 CHUNK = 64 * 1024
@@ -197,6 +201,11 @@ def fetch(
         result.outcome, result.reason = "refused", str(exc)
     except FetchFailed as exc:
         result.outcome, result.reason = "failed", str(exc)
+    except Exception as exc:
+        # Whatever a page does, the archiver records it and moves on.
+        logger.exception("Unexpected error while fetching %s", current)
+        result.outcome = "failed"
+        result.reason = f"unexpected error: {exc.__class__.__name__}: {exc}"
     return result
 
 
@@ -224,18 +233,25 @@ def _exchange(url: str, limits: Limits, deadline: float, extra_headers: dict) ->
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
         raise FetchRefused(f"the URL {url!r} has an invalid port") from exc
-    host = parts.hostname
+    try:
+        # Internationalised names go over the wire in their ASCII form.
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise FetchRefused(f"the host name {parts.hostname!r} is not a valid name") from exc
     address = resolve(host, port, limits)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchFailed(f"no complete answer within {limits.timeout:g} s")
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(host, port, address, timeout=remaining)
-    path = parts.path or "/"
+    # Characters a URL may carry unencoded (spaces, non-ASCII) are percent-encoded;
+    # what is encoded already stays as it is.
+    path = quote(parts.path or "/", safe=URL_SAFE)
     if parts.query:
-        path += "?" + parts.query
+        path += "?" + quote(parts.query, safe=URL_SAFE)
+    default_port = 443 if scheme == "https" else 80
     request_headers = [
-        ("Host", parts.netloc.rsplit("@", 1)[-1]),
+        ("Host", host if port == default_port else f"{host}:{port}"),
         ("User-Agent", USER_AGENT),
         ("Accept", "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5"),
         ("Accept-Encoding", "identity"),

@@ -85,7 +85,7 @@ def record_snapshot(
     )
     if result.outcome == "ok":
         body = result.body
-        main, whole = page_texts(body, result.media_type, result.content_type)
+        main, whole = readable_texts(result)
         snapshot.size = len(body)
         snapshot.sha256 = hashlib.sha256(body).hexdigest()
         snapshot.excerpt_found = excerpt_found(update.evidence_excerpt, main, whole)
@@ -110,6 +110,16 @@ def record_snapshot(
         delete_files(snapshot.stored_files())
         return EvidenceSnapshot.objects.get(status_update=update)
     return snapshot
+
+
+def readable_texts(result: FetchResult) -> tuple[str, str]:
+    """Return the page's main and whole text; ("", "") when it cannot be read."""
+    try:
+        return page_texts(result.body, result.media_type, result.content_type)
+    except Exception:
+        # A page the extractor chokes on is still archived, without its text.
+        logger.warning("Could not extract the text of %s", result.final_url, exc_info=True)
+        return "", ""
 
 
 def delete_files(names: Iterable[str]) -> None:
@@ -155,7 +165,7 @@ def judge(snapshot: EvidenceSnapshot, result: FetchResult) -> EvidenceCheck:
         if check.sha256 == snapshot.sha256:
             check.outcome, check.reason = LinkHealth.OK, "unchanged"
         else:
-            main, whole = page_texts(result.body, result.media_type, result.content_type)
+            main, whole = readable_texts(result)
             check.excerpt_found = excerpt_found(
                 snapshot.status_update.evidence_excerpt, main, whole
             )

@@ -2,6 +2,7 @@
 
 import pytest
 
+from commitments.evidence import fetch as fetch_module
 from commitments.evidence.fetch import fetch, is_public_address
 from tests.evidence.pages import ARTICLE
 
@@ -105,3 +106,21 @@ def test_an_unresolvable_host_fails_with_its_name():
     result = fetch("https://no-such-host.invalid/page")
     assert result.outcome == "failed"
     assert "'no-such-host.invalid' does not resolve" in result.reason
+
+
+def test_it_encodes_a_path_with_spaces_and_non_ascii_characters(site):
+    result = fetch(site.url("/caf\u00e9 notes?q=\u00e9t\u00e9"))
+    assert result.outcome == "failed"  # the site has no such page; the request went out
+    assert site.requests[-1][0] == "/caf%C3%A9%20notes?q=%C3%A9t%C3%A9"
+
+
+def test_an_unexpected_error_is_recorded_not_raised(site, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("something odd")
+
+    monkeypatch.setattr(fetch_module, "_read_body", broken)
+    result = fetch(site.url("/article"))
+    assert (result.outcome, result.reason) == (
+        "failed",
+        "unexpected error: ValueError: something odd",
+    )
