@@ -15,6 +15,7 @@ from django.utils import timezone
 from ..models import Country, Meeting
 from .dataset import write_dataset
 from .rendering import render_csv, render_html, render_pdf, vocabulary
+from .sections import commitment_sections
 from .services import ReportInputError, report_from_inputs
 
 FORMATS = {"html", "pdf", "csv"}
@@ -67,6 +68,7 @@ def report_view(request, site_context: dict):
         "error": error,
         "report": report,
         "vocabulary": vocabulary(),
+        "sections": commitment_sections(report) if report else "",
         "download_query": query.urlencode(),
     }
     template = "admin/commitments/reports/compliance.html"

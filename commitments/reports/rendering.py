@@ -9,6 +9,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 
 from ..choices import COMPLIANCE_SCORES, Status
+from .sections import commitment_sections
 from .services import CommitmentRow, Report, SummaryRow
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "commitments" / "report.css"
@@ -78,6 +79,7 @@ def render_html(report: Report, *, generated_at: datetime.datetime | None = None
             "vocabulary": vocabulary(),
             "stylesheet": stylesheet(),
             "generated_at": generated_at,
+            "sections": commitment_sections(report),
         },
     )
 

@@ -4,18 +4,17 @@
 country) as of a cut-off date, optionally against an earlier cut-off, and
 returns a `Report` of plain rows that the HTML, PDF, CSV and JSON renderings
 all read. Whatever the number of commitments it runs the same queries: the
-scope (one or two), the commitments with their status as of the cut-off, their
-parties, their origin mentions, their evidence trails and, when comparing, the
-statuses as of the earlier cut-off.
+scope (one or two), then the commitments, their parties, their origin mentions
+and their evidence trails up to the cut-off, from which each commitment's
+status on the cut-off (and on the earlier one) is read.
 """
 
 import contextlib
 import datetime
 import hashlib
-import json
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from django.utils import timezone
 
@@ -317,9 +316,7 @@ def build_report(
     made = in_scope.filter(meeting__date__lte=as_of)
     keys = made.values("pk")
     commitments = list(
-        in_scope.with_status(as_of)
-        .order_by("meeting__date", "meeting__slug", "slug")
-        .values_list(
+        made.order_by("meeting__date", "meeting__slug", "slug").values_list(
             "pk",
             "slug",
             "title",
@@ -328,8 +325,6 @@ def build_report(
             "meeting__title",
             "meeting__date",
             "due_date",
-            "effective_status",
-            "effective_status_date",
             "updated_at",
         )
     )
@@ -404,13 +399,13 @@ def build_report(
         meeting_title,
         made_on,
         due_date,
-        status,
-        status_date,
         updated_at,
     ) in commitments:
         quote, source_title, publisher, source_url, source_date = origins.get(
             pk, ("", "", "", "", None)
         )
+        trail = trails[pk]
+        status, status_date = status_on(trail, made_on, as_of)
         rows.append(
             CommitmentRow(
                 slug=slug,
@@ -431,7 +426,7 @@ def build_report(
                 status_label=STATUS_LABELS[status],
                 status_date=status_date,
                 score=scoring.commitment_score(status),
-                evidence=trails[pk],
+                evidence=trail,
             )
         )
         last_change = max(filter(None, [last_change, updated_at]))
@@ -445,18 +440,34 @@ def build_report(
     return report
 
 
+def status_on(
+    trail: list[EvidenceRow], made_on: datetime.date, day: datetime.date
+) -> tuple[str, datetime.date] | None:
+    """Return the status and its date at the end of `day`, or None if not yet made then.
+
+    The trail is in timeline order (effective date, then recording time), so
+    the last entry effective by `day` wins, as in Commitment.status_as_of().
+    """
+    if made_on > day:
+        return None
+    latest = None
+    for entry in trail:
+        if entry.effective_date > day:
+            break
+        latest = entry
+    if latest is None:
+        return Status.ANNOUNCED.value, made_on
+    return latest.status, latest.effective_date
+
+
 def compare(report: Report, earlier_as_of: datetime.date, names: dict[str, str]) -> Comparison:
-    """Return what moved between `earlier_as_of` and the report's cut-off, in one query."""
-    earlier = {
-        slug: (status, status_date)
-        for slug, status, status_date in report.scope.commitments()
-        .with_status(earlier_as_of)
-        .order_by()
-        .values_list("slug", "effective_status", "effective_status_date")
-    }
+    """Return what moved between `earlier_as_of` and the report's cut-off, from the trails read."""
+    earlier_statuses = {}
     for row in report.rows:
-        row.earlier_status, row.earlier_status_date = earlier.get(row.slug, (None, None))
-    earlier_statuses = {slug: status for slug, (status, _) in earlier.items()}
+        earlier = status_on(row.evidence, row.made_on, earlier_as_of)
+        row.earlier_status, row.earlier_status_date = earlier or (None, None)
+        if earlier is not None:
+            earlier_statuses[row.slug] = row.earlier_status
     earlier_countries, _, earlier_overall = summarise(report.rows, earlier_statuses, names)
     earlier_by_key = {row.key: row for row in earlier_countries}
     changes = [
@@ -472,11 +483,11 @@ def compare(report: Report, earlier_as_of: datetime.date, names: dict[str, str])
 
 def data_version(report: Report) -> str:
     """Return a short SHA-256 of everything the report shows: it changes when the data does."""
-    content = {
-        "scope": [report.scope.kind, report.scope.key],
-        "as_of": report.as_of,
-        "compare_to": report.comparison.earlier_as_of if report.comparison else None,
-        "rows": [asdict(row) for row in report.rows],
-    }
-    text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256()
+    comparing = report.comparison.earlier_as_of if report.comparison else None
+    digest.update(f"{report.scope.kind} {report.scope.key} {report.as_of} {comparing}".encode())
+    # A row's repr lists every field, its parties and evidence included, in a
+    # fixed order: cheaper than serialising 10,000 rows to JSON.
+    for row in report.rows:
+        digest.update(repr(row).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
