@@ -11,13 +11,79 @@ Redis set REDIS_URL instead (config/settings/base.py), where both are atomic.
 import contextlib
 import fcntl
 import os
+import pickle
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 
 
-class LockingFileBasedCache(FileBasedCache):
-    """FileBasedCache whose `add` and `incr` are atomic across processes."""
+class BoundedFileBasedCache(FileBasedCache):
+    """FileBasedCache bounded by the bytes its files take (OPTIONS["MAX_BYTES"]), not by entries.
+
+    Django's own culling lists the whole folder on every `set` and counts
+    entries, which says nothing of their size (a cached page of 500
+    commitments is ~380 KB, an empty list 100 bytes). This one counts what
+    each process writes and, once that reaches a twentieth of the budget,
+    deletes the least recently written files until the folder is back under
+    80 % of it: the folder exceeds MAX_BYTES by at most a twentieth per
+    worker process between two checks.
+    """
+
+    def __init__(self, dir, params):
+        super().__init__(dir, params)
+        self.max_bytes = int(params.get("OPTIONS", {}).get("MAX_BYTES", 64 * 2**20))
+        self._written = 0
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        super().set(key, value, timeout, version)
+        with contextlib.suppress(OSError):
+            self._written += os.path.getsize(self._key_to_file(key, version))
+        if self._written >= self.max_bytes / 20:
+            self._written = 0
+            self.cull_to_budget()
+
+    def _cull(self):
+        """Replaced by cull_to_budget(), which weighs files by their size."""
+
+    # Stored as pickled, not compressed: what it keeps (JSON bodies) is read
+    # far more often than written, and decompressing a page costs more than
+    # reading its bytes.
+    def get(self, key, default=None, version=None):
+        try:
+            with open(self._key_to_file(key, version), "rb") as file:
+                if not self._is_expired(file):
+                    return pickle.loads(file.read())
+        except FileNotFoundError:
+            pass
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            # A file of another format (an older, compressed one) or a torn
+            # write: a miss, and the file goes.
+            with contextlib.suppress(OSError):
+                os.remove(self._key_to_file(key, version))
+        return default
+
+    def _write_content(self, file, timeout, value):
+        file.write(pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol))
+        file.write(pickle.dumps(value, self.pickle_protocol))
+
+    def cull_to_budget(self) -> None:
+        files = []
+        for name in self._list_cache_files():
+            with contextlib.suppress(OSError):
+                stat = os.stat(name)
+                files.append((stat.st_mtime, stat.st_size, name))
+        total = sum(size for _, size, _ in files)
+        if total <= self.max_bytes:
+            return
+        for _, size, name in sorted(files):
+            if total <= self.max_bytes * 0.8:
+                break
+            self._delete(name)
+            total -= size
+
+
+class LockingFileBasedCache(BoundedFileBasedCache):
+    """BoundedFileBasedCache whose `add` and `incr` are atomic across processes."""
 
     @contextlib.contextmanager
     def _exclusive(self):

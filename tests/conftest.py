@@ -10,6 +10,20 @@ from tests.factories import CommitmentFactory, MentionFactory, UserFactory
 SEED_FIXTURES = ["countries", "officials", "sources", "meetings", "commitments"]
 
 
+@pytest.fixture(autouse=True)
+def empty_response_cache():
+    """Empty the API's response cache after each test.
+
+    A test's writes are rolled back, and the data generation with them, so
+    the next test's writes reach the same generation numbers with other data:
+    a response cached in one test must not answer in the next.
+    """
+    yield
+    from django.core.cache import caches
+
+    caches["api_responses"].clear()
+
+
 @pytest.fixture
 def seed_data(roles):
     """Load the fixtures built from the seed readout."""

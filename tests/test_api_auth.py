@@ -111,5 +111,14 @@ def test_token_endpoint_is_throttled(api_client, settings):
 
 def test_anonymous_reads_are_throttled(api_client, seed_data, settings):
     settings.API_ANON_THROTTLE_RATE = "2/minute"
-    codes = [api_client.get("/api/countries/").status_code for _ in range(3)]
+    codes = [api_client.get(f"/api/countries/?limit={n}").status_code for n in (1, 2, 3)]
     assert codes == [200, 200, 429]
+
+
+def test_a_cached_anonymous_read_skips_the_throttle(api_client, seed_data, settings):
+    """Repeating a read the cache holds costs no work, so it is not counted."""
+    settings.API_ANON_THROTTLE_RATE = "2/minute"
+    codes = [api_client.get("/api/countries/").status_code for _ in range(4)]
+    codes.append(api_client.get("/api/countries/?limit=3").status_code)
+    assert codes == [200, 200, 200, 200, 200]
+    assert api_client.get("/api/countries/?limit=4").status_code == 429

@@ -24,7 +24,7 @@ def test_committed_schema_matches_the_code(tmp_path):
     )
 
 
-def test_schema_endpoint_and_docs_page_are_served(client):
+def test_schema_endpoint_and_docs_page_are_served(db, client):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/commitments/{slug}/status-updates/" in schema.content

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an anonymous API read it can answer skips everything below
+    # (README, "Served speed" says which work that is and why it may).
+    "commitments.api.caching.ApiResponseCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -59,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a 304 names the user it was computed for.
+    "commitments.api.caching.ApiConditionalGetMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -116,6 +121,10 @@ def database_from_environment() -> dict:
         config = {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+        # Kept open between requests, as on PostgreSQL: opening the file and
+        # setting its pragmas would otherwise cost every request.
+        config.setdefault("CONN_MAX_AGE", 60)
+        config.setdefault("CONN_HEALTH_CHECKS", True)
     config["ATOMIC_REQUESTS"] = False
     return config
 
@@ -143,11 +152,39 @@ def cache_from_environment() -> dict:
         "BACKEND": "commitments.cache.LockingFileBasedCache",
         "LOCATION": str(CACHE_DIR),
         "KEY_PREFIX": prefix,
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+        "OPTIONS": {"MAX_BYTES": 64 * 2**20},
     }
 
 
-CACHES = {"default": cache_from_environment()}
+# Anonymous API reads answered from the shared cache; 0 turns it off (ETags
+# and 304s stay).
+API_RESPONSE_CACHE = env_bool("API_RESPONSE_CACHE", default=True)
+API_RESPONSE_CACHE_MAX_BYTES = int(os.environ.get("API_RESPONSE_CACHE_MAX_BYTES", 256 * 2**20))
+API_RESPONSE_CACHE_MAX_ENTRY_BYTES = 2 * 2**20
+
+
+def response_cache_from_environment() -> dict:
+    """Return the API's response cache: in Redis next to the default, else its own folder.
+
+    Bounded in bytes: API_RESPONSE_CACHE_MAX_BYTES for the folder; in Redis by
+    the server's maxmemory with an LRU policy (.ci/with-redis and README).
+    """
+    if REDIS_URL:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "commitments") + "-responses",
+            "TIMEOUT": 60 * 60 * 24,
+        }
+    return {
+        "BACKEND": "commitments.cache.BoundedFileBasedCache",
+        "LOCATION": str(CACHE_DIR / "responses"),
+        "TIMEOUT": 60 * 60 * 24,
+        "OPTIONS": {"MAX_BYTES": API_RESPONSE_CACHE_MAX_BYTES},
+    }
+
+
+CACHES = {"default": cache_from_environment(), "api_responses": response_cache_from_environment()}
 
 # How many reverse proxies in front of the app to believe about the client's
 # address (X-Forwarded-For, read from the right). 0: the socket's address,

@@ -39,11 +39,12 @@ WHITENOISE_AUTOREFRESH = True
 
 # Each test process counts throttles apart: its own folder, or its own prefix
 # in Redis (CI's PostgreSQL pass runs with REDIS_URL).
-CACHES = {"default": dict(CACHES["default"])}  # noqa: F405
-if REDIS_URL:  # noqa: F405
-    CACHES["default"]["KEY_PREFIX"] = f"commitments-test-{os.getpid()}"
-else:
-    CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="commitments-cache-")
+CACHES = {alias: dict(config) for alias, config in CACHES.items()}  # noqa: F405
+for _alias, _config in CACHES.items():
+    if REDIS_URL:  # noqa: F405
+        _config["KEY_PREFIX"] = f"commitments-test-{_alias}-{os.getpid()}"
+    else:
+        _config["LOCATION"] = tempfile.mkdtemp(prefix=f"commitments-cache-{_alias}-")
 
 # Tasks run at once, in the test's own process: deterministic, no worker.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from commitments import generation
 from commitments.backup import copy_evidence_files_in, evidence_files_folder
 from commitments.models import Commitment, Country, StatusUpdate
 
@@ -28,6 +29,9 @@ class Command(BaseCommand):
                 )
         # loaddata runs in one transaction: a bad backup leaves the database empty.
         call_command("loaddata", str(backup), database=database, stdout=self.stdout)
+        # The loaded rows bumped the generation, but a counter can repeat
+        # numbers an earlier life of this database used: start a new epoch.
+        generation.new_epoch(database)
         folder = evidence_files_folder(backup)
         copied, missing = copy_evidence_files_in(folder, using=database)
         if copied:

@@ -1,0 +1,208 @@
+"""Repeat reads at the cost of sending the bytes: ETags, 304s and a shared response cache.
+
+Every API read is tagged with the data generation (commitments/generation.py)
+read before anything else in the request, so a tag is stale as soon as any
+served row changes. Two middleware share the work:
+
+- ApiResponseCacheMiddleware runs first of all. For an anonymous GET (no
+  Authorization header, no session cookie) while anonymous reads are open, it
+  looks the request up in the "api_responses" cache under a key made of the
+  generation and everything else the body depends on, and answers from there
+  (a 304 when the client already holds that ETag) without running any other
+  middleware or view. On a miss it stores the final response, headers
+  included, when it is a 200 that sets no cookie.
+- ApiConditionalGetMiddleware runs after authentication. It tags every API
+  GET that has no ETag of its own and answers If-None-Match with a 304 before
+  the view builds anything; for a request with credentials it first checks
+  them with the API's own authenticators, so an invalid token still gets its
+  401, and the tag names the user, so one user's tag never matches another's.
+"""
+
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+
+from commitments import generation
+
+from .responses import is_api_request
+
+CACHE_ALIAS = "api_responses"
+READS = frozenset({"GET", "HEAD"})
+
+
+def _code_fingerprint() -> str:
+    """Return a digest of the code and settings files, so that a deploy never serves old bodies."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for folder in ("commitments", "config"):
+        for path in sorted((root / folder).rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:16]
+
+
+CODE_FINGERPRINT = _code_fingerprint()
+
+
+def _text(value: str) -> bytes:
+    return value.encode("utf-8", "surrogatepass")
+
+
+def data_generation(request) -> str:
+    """Return the generation this request reads, read once and before any data."""
+    value = getattr(request, "_data_generation", None)
+    if value is None:
+        value = request._data_generation = generation.current()
+    return value
+
+
+def request_digest(request, audience: str) -> str:
+    """Digest everything a read's body depends on besides the data itself."""
+    parts = (
+        CODE_FINGERPRINT,
+        data_generation(request),
+        # `overdue` flips at midnight without any write.
+        timezone.localdate().isoformat(),
+        request.scheme,
+        request.META.get("HTTP_HOST", ""),
+        request.path_info,
+        request.META.get("QUERY_STRING", ""),
+        request.META.get("HTTP_ACCEPT", ""),
+        audience,
+    )
+    return hashlib.sha256(_text("\n".join(parts))).hexdigest()
+
+
+def etag_for(request, audience: str) -> str:
+    return f'"g{request_digest(request, audience)[:32]}"'
+
+
+def etag_matches(request, etag: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return etag in candidates or "*" in candidates
+
+
+def anonymous_reads_open() -> bool:
+    return not settings.API_LOGIN_REQUIRED
+
+
+def has_credentials(request) -> bool:
+    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def not_modified(etag: str, cache_control: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    return response
+
+
+PUBLIC = "public, no-cache"
+PRIVATE = "private, no-cache"
+
+
+def not_modified_for_view(etag: str, request) -> HttpResponse:
+    """Return a view's 304 with the Cache-Control its audience gets."""
+    return not_modified(etag, PRIVATE if has_credentials(request) else PUBLIC)
+
+
+class ApiResponseCacheMiddleware:
+    """Answer anonymous API reads from the shared cache, before any other middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not (
+            settings.API_RESPONSE_CACHE
+            and request.method == "GET"
+            and is_api_request(request)
+            and anonymous_reads_open()
+            and not has_credentials(request)
+        ):
+            return self.get_response(request)
+        cache = caches[CACHE_ALIAS]
+        key = f"api:{request_digest(request, 'anonymous')}"
+        entry = cache.get(key)
+        if entry is not None:
+            status, headers, body = entry
+            etag = dict(headers).get("ETag")
+            if etag and etag_matches(request, etag):
+                return not_modified(etag, PUBLIC)
+            response = HttpResponse(body, status=status)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = self.get_response(request)
+        if self.cacheable(response):
+            cache.set(key, (response.status_code, list(response.items()), response.content))
+        return response
+
+    def cacheable(self, response) -> bool:
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and "private" not in response.get("Cache-Control", "")
+            and "no-store" not in response.get("Cache-Control", "")
+            and len(response.content) <= settings.API_RESPONSE_CACHE_MAX_ENTRY_BYTES
+        )
+
+
+def audience_of(request) -> str | None:
+    """Return who the request reads as ("anonymous" or "user:<id>"), None if its credentials fail.
+
+    The API's own authenticators decide, in their order, as the view would;
+    the view then gives the 401 for credentials that fail here.
+    """
+    drf_request = Request(request)
+    for authenticator in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        try:
+            result = authenticator().authenticate(drf_request)
+        except APIException:
+            return None
+        if result is not None:
+            user = result[0]
+            return f"user:{user.pk}" if user.is_active else None
+    if settings.API_LOGIN_REQUIRED:
+        return None  # The view answers 401.
+    return "anonymous"
+
+
+class ApiConditionalGetMiddleware:
+    """Tag every API read with an ETag and answer If-None-Match before the view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in READS or not is_api_request(request):
+            return self.get_response(request)
+        data_generation(request)  # Before the view reads any data.
+        if has_credentials(request):
+            audience = audience_of(request)
+        else:
+            audience = "anonymous" if anonymous_reads_open() else None
+        cache_control = PUBLIC if audience == "anonymous" else PRIVATE
+        if audience is not None:
+            etag = etag_for(request, audience)
+            if etag_matches(request, etag):
+                return not_modified(etag, cache_control)
+        response = self.get_response(request)
+        if response.status_code == 200 and audience is not None:
+            if not response.has_header("ETag"):
+                response["ETag"] = etag
+            response["Cache-Control"] = cache_control
+            patch_vary_headers(response, ("Accept", "Authorization", "Cookie"))
+        return response

@@ -1,0 +1,224 @@
+"""Conditional GETs and the shared response cache: never stale, never across audiences.
+
+Every write path is caught because the database itself bumps the data
+generation (commitments/generation.py); these tests write the ways the
+product writes, and read straight after.
+"""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from commitments import generation
+from commitments.choices import Status
+from commitments.models import Commitment, Country
+
+pytestmark = pytest.mark.django_db
+
+VISA = "cn-kz-mutual-visa-exemption"
+LIST = "/api/commitments/?limit=5"
+
+
+def read(client, url, **headers):
+    return client.get(url, **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+
+
+def test_every_served_table_carries_the_generation_triggers(db):
+    assert set(generation.served_tables()) <= generation.triggered_tables()
+    assert "commitments_commitment" in generation.served_tables()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda: Country.objects.filter(pk="KZ").update(name="Kazakhstan (renamed)"),
+        lambda: Commitment.objects.get(slug=VISA).save(),
+        lambda: Commitment.objects.get(slug=VISA).delete(),
+        lambda: call_command("loaddata", "countries", verbosity=0),
+        lambda: connection.cursor().execute(
+            "UPDATE commitments_commitment SET title = 'raw' WHERE slug = %s", [VISA]
+        ),
+        lambda: Commitment.objects.get(slug=VISA).record_status_update(
+            status=Status.FORMALIZED,
+            effective_date=datetime.date(2023, 9, 1),
+            evidence_url="https://example.org/a",
+            evidence_title="A",
+            evidence_publisher="P",
+            evidence_excerpt="x",
+        ),
+    ],
+    ids=["queryset-update", "save", "delete-cascade", "loaddata", "raw-sql", "status-update"],
+)
+def test_every_kind_of_write_moves_the_generation(seed_data, write):
+    before = generation.current()
+    write()
+    assert generation.current() != before
+
+
+def test_a_new_epoch_changes_the_generation_without_a_write(db):
+    before = generation.current()
+    generation.new_epoch()
+    assert generation.current() != before
+
+
+ENDPOINTS = [
+    "/api/",
+    "/api/countries/",
+    "/api/countries/KZ/",
+    "/api/officials/",
+    "/api/meetings/",
+    "/api/sources/",
+    "/api/commitments/",
+    "/api/commitments/?country=KZ&status=announced&ordering=-status_date",
+    f"/api/commitments/{VISA}/",
+    f"/api/commitments/{VISA}/?as_of=2023-05-01",
+    f"/api/commitments/{VISA}/status-updates/",
+    "/api/status-updates/",
+    "/api/schema/",
+]
+
+
+@pytest.mark.parametrize("cache_on", [True, False], ids=["cache-on", "cache-off"])
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_every_get_endpoint_answers_if_none_match_with_304(
+    api_client, seed_data, settings, url, cache_on
+):
+    settings.API_RESPONSE_CACHE = cache_on
+    first = api_client.get(url)
+    assert first.status_code == 200
+    etag = first["ETag"]
+    assert first["Cache-Control"] == "public, no-cache"
+    again = read(api_client, url, if_none_match=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    other = read(api_client, url, if_none_match='"something-else"')
+    assert other.status_code == 200
+    assert other.content == first.content
+
+
+def test_the_detail_etag_is_the_commitments_version(api_client, seed_data):
+    response = api_client.get(f"/api/commitments/{VISA}/")
+    assert response["ETag"] == f'"{response.json()["version"]}"'
+
+
+def test_an_authenticated_read_is_private_and_its_etag_names_the_user(
+    api_client, analyst_client, viewer, seed_data
+):
+    mine = analyst_client.get(LIST)
+    assert mine.status_code == 200
+    assert mine["Cache-Control"] == "private, no-cache"
+    # Anonymous clients and other users never match the analyst's tag.
+    assert read(api_client, LIST, if_none_match=mine["ETag"]).status_code == 200
+    api_client.force_authenticate(viewer)
+    assert read(api_client, LIST, if_none_match=mine["ETag"]).status_code == 200
+    assert read(analyst_client, LIST, if_none_match=mine["ETag"]).status_code == 304
+
+
+def test_with_login_required_anonymous_requests_get_401_first(
+    api_client, analyst_client, seed_data, settings
+):
+    etag = api_client.get(LIST)["ETag"]
+    settings.API_LOGIN_REQUIRED = True
+    assert read(api_client, LIST, if_none_match=etag).status_code == 401
+    assert api_client.get(LIST).status_code == 401
+    assert analyst_client.get(LIST).status_code == 200
+
+
+def test_an_invalid_token_gets_401_not_a_304(api_client, seed_data):
+    etag = api_client.get(LIST)["ETag"]
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert read(api_client, LIST, if_none_match=etag).status_code == 401
+
+
+def test_a_cached_body_is_never_served_to_a_user_who_sent_credentials(
+    api_client, analyst_client, seed_data
+):
+    api_client.get(LIST)  # Cached for anonymous readers.
+    Commitment.objects.filter(slug=VISA).update(title="Changed")  # No signal, no save().
+    assert analyst_client.get(f"/api/commitments/{VISA}/").json()["title"] == "Changed"
+
+
+def titles(client):
+    return [item["title"] for item in client.get("/api/commitments/?limit=500").json()["results"]]
+
+
+def test_no_stale_read_after_a_patch(api_client, analyst_client, seed_data):
+    before = titles(api_client)
+    version = analyst_client.get(f"/api/commitments/{VISA}/")["ETag"]
+    response = analyst_client.patch(
+        f"/api/commitments/{VISA}/", {"title": "Visa exemption, patched"}, HTTP_IF_MATCH=version
+    )
+    assert response.status_code == 200
+    after = titles(api_client)
+    assert "Visa exemption, patched" in after and after != before
+
+
+def test_no_stale_read_after_a_queryset_update_or_raw_sql(api_client, seed_data):
+    titles(api_client)
+    Commitment.objects.filter(slug=VISA).update(title="By update()")
+    assert "By update()" in titles(api_client)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE commitments_commitment SET title = 'By SQL' WHERE slug = %s", [VISA])
+    assert "By SQL" in titles(api_client)
+
+
+def test_no_stale_read_after_an_admin_bulk_action(api_client, client, seed_data, analyst):
+    analyst.is_staff = True
+    analyst.save()
+    client.force_login(analyst)
+    body = api_client.get(f"/api/commitments/?limit=500&status={Status.ANNOUNCED}").json()
+    assert body["count"] > 0
+    ids = list(Commitment.objects.filter(status=Status.ANNOUNCED).values_list("pk", flat=True))
+    response = client.post(
+        "/admin/commitments/commitment/",
+        {"action": "delete_selected", "_selected_action": ids[:1], "post": "yes"},
+    )
+    assert response.status_code in (200, 302)
+    fresh = api_client.get(f"/api/commitments/?limit=500&status={Status.ANNOUNCED}").json()
+    assert Commitment.objects.filter(status=Status.ANNOUNCED).count() == fresh["count"]
+
+
+def test_no_stale_read_after_a_restore(api_client, seed_data, tmp_path):
+    backup = tmp_path / "backup.json"
+    call_command("backup", "--output", str(backup), stdout=io.StringIO())
+    before = titles(api_client)
+    call_command("flush", "--no-input", verbosity=0)
+    assert titles(api_client) == []
+    call_command("restore", str(backup), stdout=io.StringIO(), stderr=io.StringIO())
+    assert titles(api_client) == before
+
+
+def test_the_cache_can_be_turned_off_and_gives_the_same_bytes(api_client, seed_data, settings):
+    cached = [api_client.get(url).content for url in ENDPOINTS]
+    settings.API_RESPONSE_CACHE = False
+    assert [api_client.get(url).content for url in ENDPOINTS] == cached
+
+
+def test_a_cache_hit_runs_no_query_but_the_generation(
+    api_client, seed_data, django_assert_num_queries
+):
+    api_client.get(LIST)
+    with django_assert_num_queries(1):
+        assert api_client.get(LIST).status_code == 200
+
+
+def counts(sql: str) -> bool:
+    return sql.upper().startswith("SELECT COUNT(")
+
+
+def test_the_count_is_read_once_per_generation(api_client, seed_data, settings):
+    settings.API_RESPONSE_CACHE = False
+    api_client.get(LIST)
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        api_client.get(LIST)
+    assert not any(counts(q["sql"]) for q in queries.captured_queries)
+    Commitment.objects.filter(slug=VISA).delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get(LIST).json()["count"] == Commitment.objects.count()
+    assert any(counts(q["sql"]) for q in queries.captured_queries)
