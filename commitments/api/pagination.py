@@ -2,11 +2,14 @@
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 
 import orjson
 from django.conf import settings
+from django.core.cache import caches
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -100,6 +103,32 @@ class CommitmentPagination(StrictLimitOffsetPagination):
 
     cursor_query_param = "cursor"
 
+    def get_count(self, queryset):
+        """Count once per data generation, day and filter set, kept with the cached responses.
+
+        The day is in the key because `overdue` filters on it.
+        """
+        from .caching import CACHE_ALIAS, data_generation
+
+        cache = caches[CACHE_ALIAS]
+
+        filters = sorted(
+            (name, value)
+            for name, value in self.request.query_params.lists()
+            if name not in (self.limit_query_param, self.offset_query_param, "format")
+        )
+        digest = hashlib.sha256(
+            repr((data_generation(self.request._request), timezone.localdate(), filters)).encode(
+                "utf-8", "surrogatepass"
+            )
+        ).hexdigest()
+        key = f"commitments:count:{digest}"
+        count = cache.get(key)
+        if count is None:
+            count = super().get_count(queryset)
+            cache.set(key, count, 60 * 60)
+        return count
+
     def uses_cursor(self, request) -> bool:
         return self.cursor_query_param in request.query_params
 
@@ -121,6 +150,21 @@ class CommitmentPagination(StrictLimitOffsetPagination):
             queryset = queryset.filter(slug__gt=after)
         # One row more than asked tells whether there is a next page.
         return queryset.order_by("slug")[: self.limit + 1]
+
+    def get_paginated_json_response(self, objects: list[bytes]) -> Response:
+        """Return a page whose results are already JSON, one bytes object per result."""
+        next_link = previous_link = None
+        if not self.cursor_mode:
+            next_link, previous_link = self.get_next_link(), self.get_previous_link()
+        elif len(objects) > self.limit:
+            objects = objects[: self.limit]
+            url = self.request.build_absolute_uri()
+            last = orjson.loads(objects[-1])["slug"]
+            next_link = replace_query_param(url, self.cursor_query_param, encode_cursor(last))
+        results = orjson.Fragment(b"[" + b",".join(objects) + b"]")
+        return Response(
+            {"count": self.count, "next": next_link, "previous": previous_link, "results": results}
+        )
 
     def get_paginated_response(self, data):
         if not self.cursor_mode:

@@ -3,6 +3,7 @@
 import datetime
 import re
 
+import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -17,7 +18,7 @@ from drf_spectacular.utils import (
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
@@ -33,11 +34,13 @@ from commitments.models import (
     StatusUpdate,
 )
 
+from .caching import etag_matches
+from .caching import not_modified_for_view as not_modified
 from .errors import ClientErrorResponseSerializer, PreconditionFailed, PreconditionRequired
 from .inputs import parse_date
 from .pagination import CommitmentPagination
 from .permissions import OpenReadUnlessLoginRequired
-from .read_path import commitment_rows
+from .read_path import commitment_json, commitment_rows
 from .renderers import ORJSONRenderer
 from .responses import page_not_found
 from .serializers import (
@@ -183,14 +186,32 @@ class CommitmentViewSet(
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginator.slice_queryset(queryset, request)
+        if isinstance(request.accepted_renderer, ORJSONRenderer):
+            objects = commitment_json(page, request=request, as_of=request.as_of)
+            return self.paginator.get_paginated_json_response(objects)
         rows = commitment_rows(page, request=request, as_of=request.as_of)
         return self.get_paginated_response(rows)
 
     def retrieve(self, request, *args, **kwargs):
-        commitment = self.get_object()
-        response = Response(self.get_serializer(commitment).data)
+        if not isinstance(request.accepted_renderer, ORJSONRenderer):
+            commitment = self.get_object()
+            response = Response(self.get_serializer(commitment).data)
+            version = commitment.version
+        else:
+            # The list's read path: one statement for the object and its relations.
+            slug = kwargs[self.lookup_field]
+            if request.as_of is None and "HTTP_IF_NONE_MATCH" in request.META:
+                version = Commitment.objects.filter(slug=slug).values_list("version").first()
+                if version is not None and etag_matches(request, f'"{version[0]}"'):
+                    return not_modified(f'"{version[0]}"', request)
+            page = self.get_queryset().filter(slug=slug)[:1]
+            objects = commitment_json(page, request=request, as_of=request.as_of)
+            if not objects:
+                raise NotFound("No commitment with this slug.")
+            response = Response(orjson.Fragment(objects[0]))
+            version = orjson.loads(objects[0])["version"]
         if request.as_of is None:
-            response["ETag"] = f'"{commitment.version}"'
+            response["ETag"] = f'"{version}"'
         return response
 
     def update(self, request, *args, **kwargs):
