@@ -19,17 +19,23 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    environment: dict[str, str], *, workers: int, threads: int, port: int | None = None
+    environment: dict[str, str],
+    *,
+    workers: int,
+    threads: int,
+    port: int | None = None,
+    app: str = "config.wsgi:application",
 ):
     """Start gunicorn with `environment` over this process's own; return it and its base URL.
 
-    It listens on `port` of 127.0.0.1, or on a free one when none is given.
+    It serves the WSGI callable `app` and listens on `port` of 127.0.0.1, or
+    on a free one when none is given.
     """
     port = port or free_port()
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            sys.executable, "-m", "gunicorn", app,
             "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--threads", str(threads),
             "--worker-class", "gthread", "--log-level", "warning",
