@@ -7,10 +7,12 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.choices import Status
-from commitments.models import Commitment
+from commitments.models import Commitment, StatusUpdate
 from commitments.reports.rendering import render_csv, render_html, report_as_dict
 from commitments.reports.services import (
     ReportInputError,
@@ -224,3 +226,35 @@ def test_the_command_writes_csv(demo_data, tmp_path):
         stderr=io.StringIO(),
     )
     assert out.read_text() == render_csv(xian(INTERIM))
+
+
+def test_the_trail_links_the_archived_copy_where_one_exists(demo_data):
+    from commitments.evidence.models import EvidenceSnapshot
+
+    signed = StatusUpdate.objects.get(commitment__slug=VISA, status="formalized")
+    EvidenceSnapshot.objects.create(
+        status_update=signed,
+        state="archived",
+        requested_url=signed.evidence_url,
+        final_url=signed.evidence_url,
+        sha256="0" * 64,
+        warc_file="evidence/2026/11/x.warc.gz",
+        text_file="evidence/2026/11/x.txt",
+        retrieved_at=datetime.datetime(2026, 11, 28, 9, 30, tzinfo=datetime.UTC),
+    )
+    failed = StatusUpdate.objects.get(commitment__slug=VISA, status="in_progress")
+    EvidenceSnapshot.objects.create(
+        status_update=failed, state="failed", requested_url=failed.evidence_url
+    )
+    with CaptureQueriesContext(connection) as queries:
+        report = build_report(
+            scope=resolve_scope(meeting=XIAN), as_of=FINAL, site_url="https://x.org/"
+        )
+    assert len(queries) == 2 + 4  # the scope, then the rows: still four
+    trail = next(row for row in report.rows if row.slug == VISA).evidence
+    link = f"https://x.org/api/status-updates/{signed.uuid}/evidence/text/"
+    assert [entry.archived_url for entry in trail] == [link, "", ""]
+    page = render_html(report)
+    assert f'<a href="{link}">archived copy</a>, retrieved 2026-11-28' in page
+    visa = next(row for row in report_as_dict(report)["commitments"] if row["slug"] == VISA)
+    assert visa["evidence"][0]["archived_url"] == link
