@@ -9,6 +9,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 
 from ..choices import COMPLIANCE_SCORES, Status
+from ..resources import escape_formula
 from .sections import commitment_sections
 from .services import CommitmentRow, Report, SummaryRow
 
@@ -132,7 +133,9 @@ def render_csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS + (COMPARISON_COLUMNS if comparing else []))
     for row in report.rows:
-        writer.writerow(csv_row(row, comparing=comparing))
+        # Opened in spreadsheets: a cell that would run as a formula is escaped,
+        # as the admin's export does. (The dataset's CSVs stay verbatim.)
+        writer.writerow([escape_formula(cell) for cell in csv_row(row, comparing=comparing)])
     return out.getvalue()
 
 

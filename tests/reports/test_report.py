@@ -258,3 +258,9 @@ def test_the_trail_links_the_archived_copy_where_one_exists(demo_data):
     assert f'<a href="{link}">archived copy</a>, retrieved 2026-11-28' in page
     visa = next(row for row in report_as_dict(report)["commitments"] if row["slug"] == VISA)
     assert visa["evidence"][0]["archived_url"] == link
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_escaped(demo_data):
+    Commitment.objects.filter(slug=VISA).update(title="=HYPERLINK(1)")
+    rows = list(csv.DictReader(io.StringIO(render_csv(xian(FINAL)))))
+    assert next(row for row in rows if row["slug"] == VISA)["title"] == "'=HYPERLINK(1)"
