@@ -5,6 +5,7 @@
   optionally against an earlier one), read in a constant number of queries
   into plain rows;
 - `rendering.py`: the report as standalone HTML, PDF (WeasyPrint), CSV and JSON;
+- `sections.py`: each commitment's section of the HTML, built in Python for speed;
 - `dataset.py`: the Frictionless Data Package of the whole database (or its
   state as of a date);
 - `archive.py`: the archived copy of a piece of evidence, where one exists;

@@ -113,11 +113,12 @@ def resolve_scope(*, meeting: str | None = None, country: str | None = None) -> 
         children = defaultdict(list)
         for pk, parent_id in Meeting.objects.values_list("id", "parent_id"):
             children[parent_id].append(pk)
-        ids, pending = [], [found["id"]]
-        while pending:
+        ids, pending = set(), [found["id"]]
+        while pending:  # a set: a cycle of parents, which clean() refuses, still ends
             pk = pending.pop()
-            ids.append(pk)
-            pending.extend(children[pk])
+            if pk not in ids:
+                ids.add(pk)
+                pending.extend(children[pk])
         title = f"{found['title']} ({found['date']:%Y-%m-%d})"
         return Scope("meeting", meeting, title, tuple(sorted(ids)))
     if not CODE_RE.fullmatch(country):
