@@ -102,3 +102,11 @@ def test_the_latest_data_package_downloads_as_a_zip(demo_data, client, viewer):
     assert len(package["resources"]) == 10
     commitments = archive.read(f"{folder}/commitments.csv").decode()
     assert len(commitments.strip().split("\n")) == 1 + 73
+
+
+def test_the_dashboard_names_an_unusable_date_and_shows_today(demo_data, client, viewer):
+    client.force_login(viewer)
+    response = client.get(reverse("admin:commitments_dashboard"), {"as_of": "2024-99-01"})
+    assert response.status_code == 200
+    assert "as_of: &#x27;2024-99-01&#x27; is not a date" in response.content.decode()
+    assert response.context["as_of"] is None  # the table shows the current statuses
