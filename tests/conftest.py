@@ -12,7 +12,7 @@ SEED_FIXTURES = ["countries", "officials", "sources", "meetings", "commitments"]
 
 @pytest.fixture(autouse=True)
 def empty_response_cache():
-    """Empty the API's response cache after each test.
+    """Empty the API's response cache and compiled list queries after each test.
 
     A test's writes are rolled back, and the data generation with them, so
     the next test's writes reach the same generation numbers with other data:
@@ -21,7 +21,10 @@ def empty_response_cache():
     yield
     from django.core.cache import caches
 
+    from commitments.api.read_path import LIST_SHAPES
+
     caches["api_responses"].clear()
+    LIST_SHAPES.clear()
 
 
 @pytest.fixture

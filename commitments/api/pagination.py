@@ -47,6 +47,16 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         page = self.slice_queryset(queryset, request)
         return None if page is None else list(page)
 
+    def page_bounds(self, request, count: int) -> tuple[int, int] | None:
+        """Read the page asked for out of `count` results: (offset, limit), or None if empty."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.count = count
+        self.offset = self.get_offset(request)
+        if self.count == 0 or self.offset > self.count:
+            return None
+        return self.offset, self.limit
+
     def slice_queryset(self, queryset, request):
         """Return the page as an unevaluated queryset, for read paths that pick columns."""
         self.request = request
@@ -128,6 +138,10 @@ class CommitmentPagination(StrictLimitOffsetPagination):
             count = super().get_count(queryset)
             cache.set(key, count, 60 * 60)
         return count
+
+    def page_bounds(self, request, count: int) -> tuple[int, int] | None:
+        self.cursor_mode = False
+        return super().page_bounds(request, count)
 
     def uses_cursor(self, request) -> bool:
         return self.cursor_query_param in request.query_params

@@ -6,6 +6,8 @@ fraction of the cost. tests/test_api_read_path.py keeps the two identical.
 """
 
 import datetime
+import threading
+from collections import OrderedDict
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -227,14 +229,18 @@ def _object_sql(vendor: str) -> str:
 OBJECT_SQL = {}
 
 
-def commitment_json(page: QuerySet, *, request, as_of: datetime.date | None) -> list[bytes]:
-    """Return each commitment of an already sliced queryset as JSON bytes, in the page's order."""
+def page_sql(queryset: QuerySet) -> tuple[str, tuple] | None:
+    """Return the SQL and parameters that select a queryset's page columns; None if it is empty."""
     try:
-        sql, params = page.values(
+        return queryset.values(
             **{alias: F(name) for name, alias in PAGE_ALIASES.items()}
         ).query.sql_with_params()
-    except EmptyResultSet:
-        return []
+    except EmptyResultSet:  # queryset.none() has no SQL.
+        return None
+
+
+def render_page(sql: str, params, *, request, as_of: datetime.date | None) -> list[bytes]:
+    """Return each commitment the page SQL selects as JSON bytes, in its order."""
     vendor = connection.vendor
     if vendor not in OBJECT_SQL:
         OBJECT_SQL[vendor] = _object_sql(vendor)
@@ -243,7 +249,63 @@ def commitment_json(page: QuerySet, *, request, as_of: datetime.date | None) -> 
     url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
     statement = OBJECT_SQL[vendor].replace("{page}", sql)
     # The object's own parameters come before and after the page's in the text.
-    before, after = [day], [url_prefix, url_suffix]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*before, *after, *params])
+        cursor.execute(statement, [day, url_prefix, url_suffix, *params])
         return [row[0].encode() for row in cursor.fetchall()]
+
+
+def commitment_json(page: QuerySet, *, request, as_of: datetime.date | None) -> list[bytes]:
+    """Return each commitment of an already sliced queryset as JSON bytes, in the page's order."""
+    compiled = page_sql(page)
+    return [] if compiled is None else render_page(*compiled, request=request, as_of=as_of)
+
+
+class CompiledShapes:
+    """The most recently used compiled queries of this process, by what shapes them.
+
+    Building a page's query (the filter form, the ORM's compiler) costs more
+    than the database's own work for it; requests of the same shape (same
+    filters, ordering and `as_of`, any page) reuse what the first one built.
+    """
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+LIST_SHAPES = CompiledShapes()
+DETAIL_SHAPES = CompiledShapes(64)
+SLUG_MARK = "\x00slug"
+
+
+def detail_json(queryset: QuerySet, slug: str, *, request, as_of) -> bytes | None:
+    """Return one commitment of `queryset` as JSON bytes, or None; compiled once per `as_of`."""
+    key = (connection.vendor, as_of)
+    compiled = DETAIL_SHAPES.get(key)
+    if compiled is None:
+        sql, params = page_sql(queryset.filter(slug=SLUG_MARK)[:1])
+        compiled = (sql, tuple(params), params.index(SLUG_MARK))
+        DETAIL_SHAPES.put(key, compiled)
+    sql, params, index = compiled
+    params = list(params)
+    params[index] = slug
+    objects = render_page(sql, params, request=request, as_of=as_of)
+    return objects[0] if objects else None

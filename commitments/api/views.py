@@ -7,6 +7,7 @@ import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -34,13 +35,20 @@ from commitments.models import (
     StatusUpdate,
 )
 
-from .caching import etag_matches
+from .caching import data_generation, etag_matches
 from .caching import not_modified_for_view as not_modified
 from .errors import ClientErrorResponseSerializer, PreconditionFailed, PreconditionRequired
 from .inputs import parse_date
 from .pagination import CommitmentPagination
 from .permissions import OpenReadUnlessLoginRequired
-from .read_path import commitment_json, commitment_rows
+from .read_path import (
+    LIST_SHAPES,
+    commitment_json,
+    commitment_rows,
+    detail_json,
+    page_sql,
+    render_page,
+)
 from .renderers import ORJSONRenderer
 from .responses import page_not_found
 from .serializers import (
@@ -184,13 +192,47 @@ class CommitmentViewSet(
         return {**super().get_serializer_context(), "as_of": getattr(self.request, "as_of", None)}
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginator.slice_queryset(queryset, request)
-        if isinstance(request.accepted_renderer, ORJSONRenderer):
+        if not isinstance(request.accepted_renderer, ORJSONRenderer):
+            queryset = self.filter_queryset(self.get_queryset())
+            page = self.paginator.slice_queryset(queryset, request)
+            rows = commitment_rows(page, request=request, as_of=request.as_of)
+            return self.get_paginated_response(rows)
+        if self.paginator.uses_cursor(request):
+            queryset = self.filter_queryset(self.get_queryset())
+            page = self.paginator.slice_queryset(queryset, request)
             objects = commitment_json(page, request=request, as_of=request.as_of)
             return self.paginator.get_paginated_json_response(objects)
-        rows = commitment_rows(page, request=request, as_of=request.as_of)
-        return self.get_paginated_response(rows)
+        # The query and its count, built once per shape and data generation.
+        shape = (
+            data_generation(request._request),
+            timezone.localdate(),
+            request.as_of,
+            tuple(
+                sorted(
+                    (name, tuple(values))
+                    for name, values in request.query_params.lists()
+                    if name not in ("limit", "offset", "format")
+                )
+            ),
+        )
+        compiled = LIST_SHAPES.get(shape)
+        if compiled is None:
+            queryset = self.filter_queryset(self.get_queryset())
+            self.paginator.request = request
+            compiled = (page_sql(queryset), self.paginator.get_count(queryset))
+            LIST_SHAPES.put(shape, compiled)
+        select, count = compiled
+        bounds = self.paginator.page_bounds(request, count)
+        objects = []
+        if select is not None and bounds is not None:
+            sql, params = select
+            objects = render_page(
+                f"{sql} LIMIT %s OFFSET %s",
+                [*params, bounds[1], bounds[0]],
+                request=request,
+                as_of=request.as_of,
+            )
+        return self.paginator.get_paginated_json_response(objects)
 
     def retrieve(self, request, *args, **kwargs):
         if not isinstance(request.accepted_renderer, ORJSONRenderer):
@@ -204,12 +246,11 @@ class CommitmentViewSet(
                 version = Commitment.objects.filter(slug=slug).values_list("version").first()
                 if version is not None and etag_matches(request, f'"{version[0]}"'):
                     return not_modified(f'"{version[0]}"', request)
-            page = self.get_queryset().filter(slug=slug)[:1]
-            objects = commitment_json(page, request=request, as_of=request.as_of)
-            if not objects:
+            found = detail_json(self.get_queryset(), slug, request=request, as_of=request.as_of)
+            if found is None:
                 raise NotFound("No commitment with this slug.")
-            response = Response(orjson.Fragment(objects[0]))
-            version = orjson.loads(objects[0])["version"]
+            response = Response(orjson.Fragment(found))
+            version = orjson.loads(found)["version"]
         if request.as_of is None:
             response["ETag"] = f'"{version}"'
         return response

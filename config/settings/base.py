@@ -268,7 +268,7 @@ REST_FRAMEWORK = {
     # Token first, so that an anonymous write is answered 401 with a
     # WWW-Authenticate header rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "commitments.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["commitments.api.permissions.ModelPermissionsOrOpenRead"],

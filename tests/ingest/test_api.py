@@ -282,8 +282,9 @@ def test_the_proposal_list_runs_a_constant_number_of_queries(
     proposal_of(source, "visa exemption").accept(
         by=None, commitment=Commitment.objects.get(slug=VISA)
     )
-    # Token, the analyst's two permission reads, the source, the count and the page.
-    with django_assert_num_queries(6):
+    # The data generation, the token, the analyst's two permission reads, the
+    # source, the count and the page.
+    with django_assert_num_queries(7):
         response = analyst_client.get(f"/api/sources/{source.slug}/proposals/", {"limit": limit})
     assert len(response.json()["results"]) == limit
 
