@@ -175,7 +175,7 @@ def served_speed(suite, database: str) -> None:
         raw50 = statistics.mean(r["p50_ms"] for r in copy)
         errors = sum(r["errors"] for r in app + copy)
         requests = sum(r["requests"] for r in app)
-        ratio = p95 / raw95
+        ratio = p95 / raw95 if raw95 else float("inf")
         suite.record(
             name,
             ratio,
@@ -183,6 +183,7 @@ def served_speed(suite, database: str) -> None:
             f"<= {TARGETS[name]}, zero errors",
             ratio <= TARGETS[name] and errors == 0,
             f"p95 {p95:.2f} ms vs raw {raw95:.2f} ms; p50 {p50:.2f} vs {raw50:.2f} ms "
-            f"(p50 ratio {p50 / raw50:.2f}); {requests} requests, {errors} errors",
+            f"(p50 ratio {p50 / raw50 if raw50 else float('inf'):.2f}); "
+            f"{requests} requests, {errors} errors",
         )
     shutil.rmtree(workdir, ignore_errors=True)

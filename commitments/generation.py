@@ -15,7 +15,8 @@ reuse numbers that once meant other data.
 
 The triggers are (re)installed after every `migrate` and `flush`, on every
 table of the app except the generation's own and the admin's history tables
-(which the API never serves), plus the users whose names the API shows.
+(which the API never serves), plus the tables that decide who sees what
+(EXTRA_TABLES).
 SQLite drops a table's triggers when a migration rebuilds the table; the
 reinstall puts them back, and tests/test_generation.py checks they are all
 there.
@@ -30,7 +31,14 @@ SLOTS = 16
 EPOCH_SLOT = -1
 TRIGGER = "commitments_generation"
 FUNCTION = "commitments_bump_generation"
-EXTRA_TABLES = ("auth_user",)
+# Who may see what: users, their groups and permissions, and API tokens.
+EXTRA_TABLES = (
+    "auth_user",
+    "auth_user_groups",
+    "auth_user_user_permissions",
+    "auth_group_permissions",
+    "authtoken_token",
+)
 
 
 class DataGeneration(models.Model):

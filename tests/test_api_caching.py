@@ -118,6 +118,12 @@ def test_an_authenticated_read_is_private_and_its_etag_names_the_user(
     assert read(analyst_client, LIST, if_none_match=mine["ETag"]).status_code == 304
 
 
+def test_a_change_of_permissions_changes_the_users_etag(analyst_client, analyst, seed_data):
+    etag = analyst_client.get(LIST)["ETag"]
+    analyst.groups.clear()
+    assert read(analyst_client, LIST, if_none_match=etag).status_code == 200
+
+
 def test_with_login_required_anonymous_requests_get_401_first(
     api_client, analyst_client, seed_data, settings
 ):

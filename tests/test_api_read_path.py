@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIRequestFactory
 
-from commitments.api.read_path import commitment_rows
+from commitments.api.read_path import commitment_json, commitment_rows
 from commitments.api.renderers import dumps
 from commitments.api.serializers import CommitmentSerializer
 from commitments.choices import Status
@@ -37,6 +37,11 @@ def read_path_output(request, as_of):
     return orjson.loads(dumps(commitment_rows(page, request=request, as_of=as_of)))
 
 
+def database_json_output(request, as_of):
+    page = Commitment.objects.with_status(as_of).with_mentions_count().order_by("slug")
+    return [orjson.loads(item) for item in commitment_json(page, request=request, as_of=as_of)]
+
+
 @pytest.mark.parametrize("as_of", [None, D(2023, 4, 26), D(2023, 10, 1), D(2024, 6, 30)])
 def test_read_path_equals_the_serializer_for_every_seed_commitment(seed_data, evidence, as_of):
     visa = Commitment.objects.get(slug="cn-kz-mutual-visa-exemption")
@@ -49,6 +54,7 @@ def test_read_path_equals_the_serializer_for_every_seed_commitment(seed_data, ev
     expected = serializer_output(request, as_of)
     assert len(expected) == Commitment.objects.count()
     assert read_path_output(request, as_of) == expected
+    assert database_json_output(request, as_of) == expected
 
 
 def test_read_path_returns_nothing_for_an_empty_page(seed_data):
