@@ -9,7 +9,8 @@
 - `base.py`: what every page shares (history, ISO dates, who recorded what).
 
 Adding a readout and reviewing its proposals live with their area, in
-`commitments/ingest/admin.py`.
+`commitments/ingest/admin.py`; the archived copies of evidence (the timeline's
+column, the text view, the WARC download) in `commitments/evidence/admin.py`.
 """
 
 from django.contrib import admin
