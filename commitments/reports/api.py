@@ -6,7 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..api.errors import ClientErrorResponseSerializer
+from ..api.errors import BadRequestResponseSerializer
 from ..api.permissions import OpenReadUnlessLoginRequired
 from .rendering import report_as_dict
 from .services import ReportInputError, report_from_inputs
@@ -32,7 +32,7 @@ class ComplianceReportView(APIView):
         parameters=PARAMETERS,
         responses={
             200: OpenApiTypes.OBJECT,
-            400: OpenApiResponse(ClientErrorResponseSerializer, description="An unusable input."),
+            400: OpenApiResponse(BadRequestResponseSerializer, description="An unusable input."),
         },
     )
     def get(self, request, *args, **kwargs):
