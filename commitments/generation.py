@@ -25,7 +25,7 @@ there.
 import secrets
 
 from django.apps import apps
-from django.db import connections, models
+from django.db import connections, migrations, models
 
 SLOTS = 16
 EPOCH_SLOT = -1
@@ -148,6 +148,36 @@ def install(using: str = "default") -> None:
             cursor.execute(statement)
     if not DataGeneration.objects.using(using).filter(slot=EPOCH_SLOT).exists():
         new_epoch(using)
+
+
+def uninstall(using: str = "default") -> None:
+    """Drop every generation trigger (and PostgreSQL's function): before the table goes."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in triggered_tables(using):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {quote(table)}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
+            return
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            [f"%{TRIGGER}%"],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")
+
+
+def migration_operation() -> "migrations.RunPython":
+    """Return the operation that undoes the triggers when a migration removes the counter."""
+
+    def forwards(apps, schema_editor):
+        pass  # Installed after `migrate` finishes, on every table there is then.
+
+    def backwards(apps, schema_editor):
+        uninstall(schema_editor.connection.alias)
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
 
 
 def triggered_tables(using: str = "default") -> set[str]:

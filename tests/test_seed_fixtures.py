@@ -5,6 +5,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from commitments.choices import PartyRole, Status
+from commitments.generation import DataGeneration
 from commitments.models import Commitment, Meeting, Mention, Official
 from tests.conftest import SEED_FIXTURES
 
@@ -16,6 +17,8 @@ def snapshot():
         model._meta.label: sorted(map(repr, model.objects.values_list()))
         for model in apps.get_app_config("commitments").get_models()
         if not model._meta.label.startswith("commitments.Historical")
+        # The data generation counts writes: loading again moves it, as it should.
+        and model is not DataGeneration
     }
 
 

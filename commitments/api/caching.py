@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -31,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from commitments import generation
+from commitments.middleware import database_is_unavailable, unavailable_response
 
 from .responses import is_api_request
 
@@ -133,6 +135,11 @@ class ApiResponseCacheMiddleware:
             and not has_credentials(request)
         ):
             return self.get_response(request)
+        try:
+            data_generation(request)
+        except DatabaseError:
+            # The stack below answers (a 503 when the database is gone).
+            return self.get_response(request)
         cache = caches[CACHE_ALIAS]
         digest = request_digest(request, "anonymous")
         key = f"api:{digest}"
@@ -196,7 +203,14 @@ class ApiConditionalGetMiddleware:
     def __call__(self, request):
         if request.method not in READS or not is_api_request(request):
             return self.get_response(request)
-        data_generation(request)  # Before the view reads any data.
+        try:
+            data_generation(request)  # Before the view reads any data.
+        except DatabaseError as exc:
+            if isinstance(exc, OperationalError | InterfaceError) and database_is_unavailable(exc):
+                return unavailable_response()
+            # No generation to tag with (a database not migrated yet): the
+            # view answers untagged, or fails on its own terms.
+            return self.get_response(request)
         if has_credentials(request):
             audience = audience_of(request)
         else:

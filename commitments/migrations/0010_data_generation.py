@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from commitments.generation import migration_operation
+
 
 class Migration(migrations.Migration):
 
@@ -20,4 +22,6 @@ class Migration(migrations.Migration):
                 'verbose_name': 'data generation slot',
             },
         ),
+        # Migrating back past this one drops the triggers before the table.
+        migration_operation(),
     ]
