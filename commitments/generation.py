@@ -31,6 +31,8 @@ SLOTS = 16
 EPOCH_SLOT = -1
 TRIGGER = "commitments_generation"
 FUNCTION = "commitments_bump_generation"
+# A transaction-local setting: set once the transaction has bumped (PostgreSQL).
+BUMPED = "commitments.generation_bumped"
 # Who may see what: users, their groups and permissions, and API tokens.
 EXTRA_TABLES = (
     "auth_user",
@@ -75,10 +77,20 @@ def served_tables() -> list[str]:
 
 def current(using: str = "default") -> str:
     """Return the generation as "epoch.count": one query of at most 17 tiny rows."""
-    table = connections[using].ops.quote_name(DataGeneration._meta.db_table)
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT slot, value FROM {table}")
-        rows = cursor.fetchall()
+    connection = connections[using]
+    table = connection.ops.quote_name(DataGeneration._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The next write of this transaction, if any, bumps again: a
+            # transaction that reads its own writes (a test, a script) sees
+            # each of them move the generation.
+            cursor.execute(
+                f"SELECT slot, value, set_config(%s, 'off', true) FROM {table}", [BUMPED]
+            )
+            rows = [row[:2] for row in cursor.fetchall()]
+        else:
+            cursor.execute(f"SELECT slot, value FROM {table}")
+            rows = cursor.fetchall()
     epoch, count = 0, 0
     for slot, value in rows:
         if slot == EPOCH_SLOT:
@@ -101,8 +113,16 @@ def _postgresql_statements(tables: list[str], quote) -> list[str]:
         f"""
         CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO {table} (slot, value) VALUES ((txid_current() % {SLOTS})::smallint, 1)
-            ON CONFLICT (slot) DO UPDATE SET value = {table}.value + 1;
+            -- Once per transaction (until the transaction reads the generation
+            -- again, see current()): updating one row again for every statement
+            -- of a long transaction (loaddata, a restore) would pile up row
+            -- versions that each later update walks through.
+            IF current_setting('{BUMPED}', true) IS DISTINCT FROM 'on' THEN
+                INSERT INTO {table} (slot, value)
+                VALUES ((txid_current() % {SLOTS})::smallint, 1)
+                ON CONFLICT (slot) DO UPDATE SET value = {table}.value + 1;
+                PERFORM set_config('{BUMPED}', 'on', true);
+            END IF;
             RETURN NULL;
         END $$
         """

@@ -10,7 +10,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from commitments import generation
 from commitments.choices import Status
@@ -228,3 +228,37 @@ def test_the_count_is_read_once_per_generation(api_client, seed_data, settings):
     with CaptureQueriesContext(connection) as queries:
         assert api_client.get(LIST).json()["count"] == Commitment.objects.count()
     assert any(counts(q["sql"]) for q in queries.captured_queries)
+
+
+def test_a_transaction_moves_the_generation_whatever_it_holds(seed_data):
+    before = generation.current()
+    with transaction.atomic():
+        for name in ("One", "Two", "Three"):
+            Country.objects.filter(pk="KZ").update(name=name)
+    assert generation.current() != before
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_transaction_bumps_once_however_many_statements(seed_data):
+    """Bumping one row per statement would make a long transaction (a restore) quadratic."""
+    count = int(generation.current().split(".")[1])
+    with transaction.atomic():
+        for name in ("One", "Two", "Three"):
+            Country.objects.filter(pk="KZ").update(name=name)
+        # A savepoint rolled back takes its bump with it; the next write bumps again.
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Country.objects.filter(pk="KZ").update(name="Four")
+            raise RuntimeError
+    assert int(generation.current().split(".")[1]) == count + 1
+    # Reading the generation lets the transaction's next write bump again.
+    Country.objects.filter(pk="KZ").update(name="After a read")
+    assert int(generation.current().split(".")[1]) == count + 2
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Country.objects.filter(pk="KZ").update(name="Five")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        Country.objects.filter(pk="KZ").update(name="Six")
+    assert int(generation.current().split(".")[1]) == count + 3
