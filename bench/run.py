@@ -264,6 +264,7 @@ class Suite:
             "status=completed",
             "country=KZ",
             "lead=KZ",
+            "country=KZ&status=announced&ordering=-status_date",
             "category=trade",
             "due_before=2010-01-01",
             "updated_since=2020-01-01T00:00:00Z",

@@ -4,14 +4,18 @@ Throttles (and any other count) must agree across gunicorn's worker
 processes. Django's file-based cache is shared by every process on the
 machine and costs no database write, but its `add` and `incr` read and then
 write, so two processes can both win an `add`. This backend serialises those
-two under an exclusive lock on one file in the cache folder. Teams that run
+two under an exclusive lock on one file in the cache folder, and adds
+`update`, a read and rewrite in place under a lock of the key's own file. Teams that run
 Redis set REDIS_URL instead (config/settings/base.py), where both are atomic.
 """
 
 import contextlib
 import fcntl
+import io
 import os
 import pickle
+import threading
+import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
@@ -35,9 +39,33 @@ class BoundedFileBasedCache(FileBasedCache):
         self._written = 0
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        super().set(key, value, timeout, version)
-        with contextlib.suppress(OSError):
-            self._written += os.path.getsize(self._key_to_file(key, version))
+        """Write the entry to a temporary file and rename it over the key's: readers never see half.
+
+        Django's own `set` also does this, but first creates the folder and a
+        randomly named file and checks the two names for sameness: three
+        times the system calls, on the path of every fresh API read.
+        """
+        path = self._key_to_file(key, version)
+        chunks = [
+            pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol),
+            pickle.dumps(value, self.pickle_protocol),
+        ]
+        temporary = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        try:
+            descriptor = os.open(temporary, flags, 0o600)
+        except FileNotFoundError:  # The folder can be deleted at any time.
+            self._createdir()
+            descriptor = os.open(temporary, flags, 0o600)
+        try:
+            with open(descriptor, "wb") as file:
+                file.writelines(chunks)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+            raise
+        self._written += sum(len(chunk) for chunk in chunks)
         if self._written >= self.max_bytes / 20:
             self._written = 0
             self.cull_to_budget()
@@ -63,6 +91,7 @@ class BoundedFileBasedCache(FileBasedCache):
         return default
 
     def _write_content(self, file, timeout, value):
+        # Django's `touch` and `add` write through this.
         file.write(pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol))
         file.write(pickle.dumps(value, self.pickle_protocol))
 
@@ -83,7 +112,38 @@ class BoundedFileBasedCache(FileBasedCache):
 
 
 class LockingFileBasedCache(BoundedFileBasedCache):
-    """BoundedFileBasedCache whose `add` and `incr` are atomic across processes."""
+    """BoundedFileBasedCache whose `add`, `incr` and `update` are atomic across processes."""
+
+    def update(self, key, function, timeout=DEFAULT_TIMEOUT, version=None):
+        """Store function(the current value, or None) at `key`; return what was stored.
+
+        Atomic across processes under a lock of the key's file alone, and
+        rewritten in place: no temporary file and no rename, which ext4
+        flushes to disk when it replaces a file. A throttle's count costs a
+        few system calls this way, against a millisecond through get and set
+        under the folder's lock. A key written by `update` is for `update`
+        alone: `get` does not take its lock, so could read it half-written.
+        """
+        path = self._key_to_file(key, version)
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            self._createdir()
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        with open(descriptor, "r+b") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)  # Released when the file closes.
+            current = None
+            stream = io.BytesIO(file.read())
+            with contextlib.suppress(pickle.UnpicklingError, EOFError, ValueError, TypeError):
+                expiry = pickle.load(stream)
+                if expiry is None or expiry > time.time():
+                    current = pickle.load(stream)
+            value = function(current)
+            file.seek(0)
+            file.write(pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol))
+            file.write(pickle.dumps(value, self.pickle_protocol))
+            file.truncate()
+        return value
 
     @contextlib.contextmanager
     def _exclusive(self):
@@ -94,10 +154,6 @@ class LockingFileBasedCache(BoundedFileBasedCache):
                 yield
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
-
-    def lock(self, key):
-        """Return a context manager that excludes every other process's `lock`, `add`, `incr`."""
-        return self._exclusive()
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         with self._exclusive():

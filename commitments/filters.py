@@ -119,12 +119,18 @@ class CountryCodeFilter(django_filters.CharFilter):
     field_class = CountryCodeField
 
 
-def parties_with(code: str, role: str | None = None):
-    """Return a correlated EXISTS over the commitment's parties for one country."""
-    parties = CommitmentParty.objects.filter(commitment=OuterRef("pk"), country_id=code)
+def parties_with(code: str, role: str | None = None) -> Q:
+    """Return a condition on commitments: one of its parties is the country `code`.
+
+    As `id IN (the country's commitments)` rather than a correlated EXISTS:
+    SQLite then reads the country's few parties from party_country_commitment_idx
+    instead of testing every commitment the other filters let through (a
+    sixth of the time, for a count of one country's commitments in a status).
+    """
+    parties = CommitmentParty.objects.filter(country_id=code)
     if role:
         parties = parties.filter(role=role)
-    return Exists(parties)
+    return Q(pk__in=parties.values("commitment_id"))
 
 
 class NullsLastOrderingFilter(django_filters.OrderingFilter):

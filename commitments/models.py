@@ -590,8 +590,11 @@ class CommitmentParty(models.Model):
             ),
         ]
         indexes = [
-            # The API's `country` and `lead` filters start from the country.
-            models.Index(fields=["country", "role"], name="party_country_role_idx"),
+            # The API's `country` and `lead` filters start from the country and
+            # read the commitment from the index alone.
+            models.Index(
+                fields=["country", "role", "commitment"], name="party_country_commitment_idx"
+            ),
         ]
 
     def __str__(self):

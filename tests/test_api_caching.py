@@ -262,3 +262,35 @@ def test_on_postgresql_a_transaction_bumps_once_however_many_statements(seed_dat
             pass
         Country.objects.filter(pk="KZ").update(name="Six")
     assert int(generation.current().split(".")[1]) == count + 3
+
+
+def test_a_filtered_list_compiled_earlier_reads_the_new_data(api_client, seed_data, settings):
+    settings.API_RESPONSE_CACHE = False
+    url = f"/api/commitments/?country=KZ&status={Status.ANNOUNCED}&ordering=title"
+    before = api_client.get(url).json()
+    assert VISA in [item["slug"] for item in before["results"]]
+    Commitment.objects.filter(slug=VISA).update(status=Status.FORMALIZED)
+    after = api_client.get(url).json()
+    # The shape's SQL is reused; its count and rows are read again.
+    assert after["count"] == before["count"] - 1
+    assert VISA not in [item["slug"] for item in after["results"]]
+
+
+def test_a_meeting_filter_is_compiled_again_after_its_meeting_is_replaced(
+    api_client, seed_data, settings
+):
+    from tests.factories import CommitmentFactory, MeetingFactory
+
+    settings.API_RESPONSE_CACHE = False
+    meeting = MeetingFactory(slug="replaced-meeting")
+    CommitmentFactory(meeting=meeting, title="Under the first meeting")
+    url = "/api/commitments/?meeting=replaced-meeting"
+    assert [c["title"] for c in api_client.get(url).json()["results"]] == [
+        "Under the first meeting"
+    ]
+    Commitment.objects.filter(meeting=meeting).delete()
+    meeting.delete()
+    CommitmentFactory(meeting=MeetingFactory(slug="replaced-meeting"), title="Under the second")
+    # The filter's SQL holds the meeting's id: a new meeting of the same slug
+    # must not be read through the old one's.
+    assert [c["title"] for c in api_client.get(url).json()["results"]] == ["Under the second"]

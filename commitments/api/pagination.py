@@ -114,14 +114,16 @@ class CommitmentPagination(StrictLimitOffsetPagination):
     cursor_query_param = "cursor"
 
     def get_count(self, queryset):
-        """Count once per data generation, day and filter set, kept with the cached responses.
+        return self.cached_count(lambda: super(CommitmentPagination, self).get_count(queryset))
+
+    def cached_count(self, count) -> int:
+        """Return count(), called once per data generation, day and filter set (the shared cache).
 
         The day is in the key because `overdue` filters on it.
         """
         from .caching import CACHE_ALIAS, data_generation
 
         cache = caches[CACHE_ALIAS]
-
         filters = sorted(
             (name, value)
             for name, value in self.request.query_params.lists()
@@ -133,11 +135,11 @@ class CommitmentPagination(StrictLimitOffsetPagination):
             )
         ).hexdigest()
         key = f"commitments:count:{digest}"
-        count = cache.get(key)
-        if count is None:
-            count = super().get_count(queryset)
-            cache.set(key, count, 60 * 60)
-        return count
+        value = cache.get(key)
+        if value is None:
+            value = count()
+            cache.set(key, value, 60 * 60)
+        return value
 
     def page_bounds(self, request, count: int) -> tuple[int, int] | None:
         self.cursor_mode = False

@@ -2,13 +2,13 @@
 
 DRF's throttles read a request history from the cache, append and write it
 back; two workers doing that at once both see the old history and one count
-is lost. Here each check runs under a short lock (one flock() on the default
-file cache, the cache's atomic `add` on Redis), so the documented rate holds
-however many workers serve. The client's address is the socket's unless settings.NUM_PROXIES in
-REST_FRAMEWORK (from TRUSTED_PROXY_COUNT) says how many proxies to believe.
+is lost. Here each check runs under a short lock (a flock() of the count's
+own file on the default file cache, the cache's atomic `add` on Redis), so the
+documented rate holds however many workers serve. The client's address is the
+socket's unless settings.NUM_PROXIES in REST_FRAMEWORK (from TRUSTED_PROXY_COUNT)
+says how many proxies to believe.
 """
 
-import contextlib
 import math
 import time
 
@@ -39,22 +39,26 @@ class SharedCountThrottle(SimpleRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         elapsed = (self.now % self.duration) / self.duration
-        with cross_process_lock(self.cache, f"{self.key}:lock") as locked:
-            if not locked:
-                # The lock's holder died or the cache is overwhelmed: refuse
-                # rather than count without it.
-                self.wait_seconds = 1.0
-                return False
-            counts = self.cache.get(self.key) or {}
+        allowed = False
+
+        def count(counts):
+            nonlocal allowed
+            counts = counts or {}
             current, previous = counts.get(window, 0), counts.get(window - 1, 0)
             # Rounded up, so that a burst at the end of one window is never
             # followed by more than the rate's remainder at the next one's start.
             overlap = math.ceil(round(previous * (1 - elapsed), 9))
-            if overlap + current >= self.num_requests:
+            allowed = overlap + current < self.num_requests
+            if not allowed:
                 self.wait_seconds = self.seconds_until_allowed(current, previous, elapsed)
-                return False
-            self.cache.set(self.key, {window: current + 1, window - 1: previous}, 2 * self.duration)
-        return True
+            return {window: current + allowed, window - 1: previous}
+
+        if not locked_update(self.cache, self.key, count, 2 * self.duration):
+            # The lock's holder died or the cache is overwhelmed: refuse
+            # rather than count without it.
+            self.wait_seconds = 1.0
+            return False
+        return allowed
 
     def seconds_until_allowed(self, current: int, previous: int, elapsed: float) -> float:
         """Return how long until the weighted count drops below the rate."""
@@ -68,28 +72,28 @@ class SharedCountThrottle(SimpleRateThrottle):
         return self.wait_seconds
 
 
-@contextlib.contextmanager
-def cross_process_lock(cache, lock_key: str):
-    """Hold a lock shared by every process using `cache`; yield whether it was had.
+def locked_update(cache, key: str, function, timeout: float) -> bool:
+    """Store function(the value at `key`, or None) atomically across processes; False if it can't.
 
-    The default file cache locks with one flock() call; any other cache (Redis)
-    with its atomic `add`, released by `delete`.
+    The default file cache does it in place under a lock of the key's file
+    (LockingFileBasedCache.update); any other cache (Redis) under a lock taken
+    with its atomic `add` and released by `delete`.
     """
-    native = getattr(cache, "lock", None)
-    if native is not None:
-        with native(lock_key):
-            yield True
-        return
+    update = getattr(cache, "update", None)
+    if update is not None:
+        update(key, function, timeout)
+        return True
+    lock_key = f"{key}:lock"
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while not cache.add(lock_key, 1, LOCK_SECONDS):
         if time.monotonic() > deadline:
-            yield False
-            return
+            return False
         time.sleep(0.005)
     try:
-        yield True
+        cache.set(key, function(cache.get(key)), timeout)
     finally:
         cache.delete(lock_key)
+    return True
 
 
 class AnonymousThrottle(SharedCountThrottle, AnonRateThrottle):

@@ -1,0 +1,76 @@
+"""The default shared cache's files: whole entries for readers, atomic updates across processes."""
+
+import multiprocessing
+import pickle
+
+import pytest
+
+from commitments.cache import BoundedFileBasedCache, LockingFileBasedCache
+
+
+def locking(path) -> LockingFileBasedCache:
+    return LockingFileBasedCache(str(path), {"OPTIONS": {"MAX_BYTES": 2**20}})
+
+
+def add_one(path, times: int) -> None:
+    cache = locking(path)
+    for _ in range(times):
+        cache.update("count", lambda value: (value or 0) + 1, 60)
+
+
+def test_updates_from_several_processes_lose_no_count(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=add_one, args=(tmp_path, 200)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert locking(tmp_path).update("count", lambda value: value, 60) == 800
+
+
+def test_an_update_sees_nothing_for_an_expired_or_unreadable_entry(tmp_path):
+    cache = locking(tmp_path)
+    seen = []
+    cache.update("key", lambda value: "old", -1)  # Already expired.
+    cache.update("key", lambda value: seen.append(value) or "new", 60)
+    path = cache._key_to_file("key")
+    with open(path, "wb") as file:
+        file.write(b"\x80not a pickle")
+    cache.update("key", lambda value: seen.append(value) or "again", 60)
+    assert seen == [None, None]
+    assert cache.update("key", lambda value: value, 60) == "again"
+
+
+def test_a_shorter_update_leaves_no_trailing_bytes(tmp_path):
+    cache = locking(tmp_path)
+    cache.update("key", lambda value: "x" * 1000, 60)
+    cache.update("key", lambda value: "y", 60)
+    with open(cache._key_to_file("key"), "rb") as file:
+        pickle.load(file)  # The expiry.
+        assert pickle.load(file) == "y"
+        assert file.read() == b""
+
+
+def test_set_writes_whole_entries_and_recreates_a_deleted_folder(tmp_path):
+    folder = tmp_path / "cache"
+    cache = BoundedFileBasedCache(str(folder), {"OPTIONS": {"MAX_BYTES": 2**20}})
+    cache.set("page", b"x" * 5000, 60)
+    assert cache.get("page") == b"x" * 5000
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    cache.set("page", b"y", 60)
+    assert cache.get("page") == b"y"
+    # No temporary file is left behind.
+    assert [path.suffix for path in folder.iterdir()] == [".djcache"]
+
+
+@pytest.mark.parametrize("size", [10_000, 100_000])
+def test_the_folder_stays_within_its_budget(tmp_path, size):
+    cache = BoundedFileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_BYTES": 20 * size}})
+    for number in range(100):
+        cache.set(f"entry-{number}", b"z" * size, 60)
+    total = sum(path.stat().st_size for path in tmp_path.iterdir())
+    assert total <= 20 * size * (1 + 1 / 20) + size
+    assert cache.get("entry-99") == b"z" * size
