@@ -5,6 +5,7 @@ import binascii
 import hashlib
 import json
 import re
+import urllib.parse
 
 import orjson
 from django.conf import settings
@@ -56,6 +57,37 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         if self.count == 0 or self.offset > self.count:
             return None
         return self.offset, self.limit
+
+    def get_next_link(self):
+        if self.offset + self.limit >= self.count:
+            return None
+        return self.page_link(self.offset + self.limit)
+
+    def get_previous_link(self):
+        if self.offset <= 0:
+            return None
+        return self.page_link(max(self.offset - self.limit, 0))
+
+    def page_link(self, offset: int) -> str:
+        """Return this page's URL at `offset`, as DRF's links write it (parameters sorted).
+
+        The request's query is parsed once for both links rather than twice
+        for each, as DRF's own replace_query_param would.
+        """
+        parsed = getattr(self, "_parsed_url", None)
+        if parsed is None or parsed[0] is not self.request:
+            parts = urllib.parse.urlsplit(self.request.build_absolute_uri())
+            query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+            query[self.limit_query_param] = [str(self.limit)]
+            parsed = self._parsed_url = (self.request, parts, query)
+        _, parts, query = parsed
+        query = dict(query)
+        if offset:
+            query[self.offset_query_param] = [str(offset)]
+        else:
+            query.pop(self.offset_query_param, None)
+        encoded = urllib.parse.urlencode(sorted(query.items()), doseq=True)
+        return urllib.parse.urlunsplit(parts._replace(query=encoded))
 
     def slice_queryset(self, queryset, request):
         """Return the page as an unevaluated queryset, for read paths that pick columns."""

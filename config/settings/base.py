@@ -103,12 +103,18 @@ TEMPLATES = [
 # deadlock upgrading a read lock), and the timeout is how long a writer waits.
 # That wait stays well inside a request's budget (gunicorn's 30 s): a lock
 # held longer (a backup, a read-only disk) answers 503 with Retry-After.
+# Reads go through a memory map of the file and a 16 MiB page cache per
+# connection: a fresh API page costs about 1 ms less than through read() and
+# SQLite's default 2 MiB cache (README, "Served speed").
 SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", BASE_DIR / "db.sqlite3"))
 SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "5"))
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": SQLITE_BUSY_TIMEOUT,
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA mmap_size=268435456; PRAGMA cache_size=-16000;"
+    ),
 }
 
 
