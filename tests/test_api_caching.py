@@ -294,3 +294,30 @@ def test_a_meeting_filter_is_compiled_again_after_its_meeting_is_replaced(
     # The filter's SQL holds the meeting's id: a new meeting of the same slug
     # must not be read through the old one's.
     assert [c["title"] for c in api_client.get(url).json()["results"]] == ["Under the second"]
+
+
+def test_a_shape_compiled_by_one_worker_is_read_by_the_others(
+    api_client, seed_data, settings, monkeypatch
+):
+    from commitments.api.read_path import LIST_SHAPES
+    from commitments.api.views import CommitmentViewSet
+
+    settings.API_RESPONSE_CACHE = False
+    url = f"/api/commitments/?country=KZ&status={Status.ANNOUNCED}&limit=2"
+    first = api_client.get(url).json()
+    compiled = []
+    original = CommitmentViewSet.filter_queryset
+    monkeypatch.setattr(
+        CommitmentViewSet,
+        "filter_queryset",
+        lambda self, queryset: compiled.append(1) or original(self, queryset),
+    )
+    LIST_SHAPES.clear()  # Another worker: nothing compiled in its memory.
+    assert api_client.get(url).json() == first
+    assert api_client.get(f"{url}&offset=2").status_code == 200
+    assert compiled == []
+    # A shape never seen is compiled, and an invalid one is a 400 kept nowhere.
+    assert api_client.get(url.replace("KZ", "UZ")).status_code == 200
+    assert api_client.get(url.replace("KZ", "ZZ")).status_code == 400
+    assert api_client.get(url.replace("KZ", "ZZ")).status_code == 400
+    assert len(compiled) == 3

@@ -6,10 +6,12 @@ fraction of the cost. tests/test_api_read_path.py keeps the two identical.
 """
 
 import datetime
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+from django.core.cache import caches
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, QuerySet
@@ -303,16 +305,19 @@ def commitment_json(page: QuerySet, *, request, as_of: datetime.date | None) -> 
 
 
 class CompiledShapes:
-    """The most recently used compiled queries of this process, by what shapes them.
+    """Compiled queries by what shapes them: this process's most recent, and the shared cache's.
 
     Building a page's query (the filter form, the ORM's compiler) costs more
     than the database's own work for it; requests of the same shape (same
     filters, ordering and `as_of`, any page) reuse what the first one built,
     in any later data generation too: the SQL holds the filters' values, not
-    the data (the views say which filters make an exception).
+    the data (the views say which filters make an exception). What one worker
+    compiled, the others read from the shared cache, under a key that names
+    the code, so that a deploy never runs an older SQL.
     """
 
-    def __init__(self, size: int = 512):
+    def __init__(self, name: str, size: int = 512):
+        self.name = name
         self.size = size
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
@@ -323,6 +328,31 @@ class CompiledShapes:
             if value is not None:
                 self._entries.move_to_end(key)
             return value
+
+    def get_or_compile(self, key, compile: Callable):
+        """Return what is kept for `key`, here or in the shared cache; else compile() and keep it.
+
+        compile() raises for a request whose filters are invalid: nothing is
+        kept for it.
+        """
+        value = self.get(key)
+        if value is not None:
+            return value
+        from .caching import CACHE_ALIAS, CODE_FINGERPRINT
+
+        shared = caches[CACHE_ALIAS]
+        digest = hashlib.sha256(
+            repr((CODE_FINGERPRINT, connection.vendor, self.name, key)).encode(
+                "utf-8", "surrogatepass"
+            )
+        ).hexdigest()
+        name = f"commitments:shape:{digest}"
+        value = shared.get(name)
+        if value is None:
+            value = compile()
+            shared.set(name, value, SHARED_SHAPE_SECONDS)
+        self.put(key, value)
+        return value
 
     def clear(self) -> None:
         with self._lock:
@@ -335,8 +365,10 @@ class CompiledShapes:
                 self._entries.popitem(last=False)
 
 
-LIST_SHAPES = CompiledShapes()
-DETAIL_SHAPES = CompiledShapes(64)
+# A day: the day is part of every shape's key, so older ones are never read.
+SHARED_SHAPE_SECONDS = 60 * 60 * 24
+LIST_SHAPES = CompiledShapes("list")
+DETAIL_SHAPES = CompiledShapes("detail", 64)
 SLUG_MARK = "\x00slug"
 
 

@@ -222,12 +222,12 @@ class CommitmentViewSet(
         shape = (timezone.localdate(), request.as_of, params)
         if any(name in DATA_SHAPED_FILTERS for name, _ in params):
             shape = (data_generation(request._request), *shape)
-        compiled = LIST_SHAPES.get(shape)
-        if compiled is None:
+
+        def compile_shape():
             queryset = self.filter_queryset(self.get_queryset())
-            compiled = (page_sql(queryset), count_sql(queryset))
-            LIST_SHAPES.put(shape, compiled)
-        select, counter = compiled
+            return page_sql(queryset), count_sql(queryset)
+
+        select, counter = LIST_SHAPES.get_or_compile(shape, compile_shape)
         self.paginator.request = request
         count = self.paginator.cached_count(lambda: run_count(counter))
         bounds = self.paginator.page_bounds(request, count)
