@@ -321,3 +321,14 @@ def test_a_shape_compiled_by_one_worker_is_read_by_the_others(
     assert api_client.get(url.replace("KZ", "ZZ")).status_code == 400
     assert api_client.get(url.replace("KZ", "ZZ")).status_code == 400
     assert len(compiled) == 3
+
+
+def test_an_anonymous_304_needs_only_the_tag_and_a_write_ends_it(api_client, seed_data):
+    from django.core.cache import caches
+
+    etag = api_client.get(LIST)["ETag"]
+    caches["api_responses"].clear()  # Evicted: the tag still names this generation's body.
+    assert read(api_client, LIST, if_none_match=etag).status_code == 304
+    Commitment.objects.filter(slug=VISA).update(title="Changed")
+    fresh = read(api_client, LIST, if_none_match=etag)
+    assert fresh.status_code == 200 and fresh["ETag"] != etag

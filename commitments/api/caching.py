@@ -144,9 +144,10 @@ class ApiResponseCacheMiddleware:
         digest = request_digest(request, "anonymous")
         key = f"api:{digest}"
         etag = f'"g{digest[:32]}"'
-        if etag_matches(request, etag) and cache.has_key(key):
-            # The client holds the tag of a body stored for this very key:
-            # no need to read the body to say it has not changed.
+        if etag_matches(request, etag):
+            # The tag is the key's: the client holds the body of this very
+            # generation and request, so nothing needs reading to say so (as
+            # ApiConditionalGetMiddleware would answer).
             return not_modified(etag, PUBLIC)
         entry = cache.get(key)
         if entry is not None:
