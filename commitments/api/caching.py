@@ -96,6 +96,22 @@ def etag_matches(request, etag: str) -> bool:
     return etag in candidates or "*" in candidates
 
 
+def shared(name: str, parts, compute, timeout: float):
+    """Return compute(), kept in the shared cache under `name` and a digest of `parts`.
+
+    Computed on a miss, by whichever worker asks first; every key's `parts`
+    must name all that the value depends on.
+    """
+    cache = caches[CACHE_ALIAS]
+    digest = hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    key = f"commitments:{name}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
+
+
 def anonymous_reads_open() -> bool:
     return not settings.API_LOGIN_REQUIRED
 

@@ -2,14 +2,12 @@
 
 import base64
 import binascii
-import hashlib
 import json
 import re
 import urllib.parse
 
 import orjson
 from django.conf import settings
-from django.core.cache import caches
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -153,25 +151,15 @@ class CommitmentPagination(StrictLimitOffsetPagination):
 
         The day is in the key because `overdue` filters on it.
         """
-        from .caching import CACHE_ALIAS, data_generation
+        from .caching import data_generation, shared
 
-        cache = caches[CACHE_ALIAS]
         filters = sorted(
             (name, value)
             for name, value in self.request.query_params.lists()
             if name not in (self.limit_query_param, self.offset_query_param, "format")
         )
-        digest = hashlib.sha256(
-            repr((data_generation(self.request._request), timezone.localdate(), filters)).encode(
-                "utf-8", "surrogatepass"
-            )
-        ).hexdigest()
-        key = f"commitments:count:{digest}"
-        value = cache.get(key)
-        if value is None:
-            value = count()
-            cache.set(key, value, 60 * 60)
-        return value
+        parts = (data_generation(self.request._request), timezone.localdate(), filters)
+        return shared("count", parts, count, 60 * 60)
 
     def page_bounds(self, request, count: int) -> tuple[int, int] | None:
         self.cursor_mode = False

@@ -6,12 +6,10 @@ fraction of the cost. tests/test_api_read_path.py keeps the two identical.
 """
 
 import datetime
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from django.core.cache import caches
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, QuerySet
@@ -338,19 +336,10 @@ class CompiledShapes:
         value = self.get(key)
         if value is not None:
             return value
-        from .caching import CACHE_ALIAS, CODE_FINGERPRINT
+        from .caching import CODE_FINGERPRINT, shared
 
-        shared = caches[CACHE_ALIAS]
-        digest = hashlib.sha256(
-            repr((CODE_FINGERPRINT, connection.vendor, self.name, key)).encode(
-                "utf-8", "surrogatepass"
-            )
-        ).hexdigest()
-        name = f"commitments:shape:{digest}"
-        value = shared.get(name)
-        if value is None:
-            value = compile()
-            shared.set(name, value, SHARED_SHAPE_SECONDS)
+        parts = (CODE_FINGERPRINT, connection.vendor, self.name, key)
+        value = shared("shape", parts, compile, SHARED_SHAPE_SECONDS)
         self.put(key, value)
         return value
 
