@@ -332,3 +332,28 @@ def test_an_anonymous_304_needs_only_the_tag_and_a_write_ends_it(api_client, see
     Commitment.objects.filter(slug=VISA).update(title="Changed")
     fresh = read(api_client, LIST, if_none_match=etag)
     assert fresh.status_code == 200 and fresh["ETag"] != etag
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        LIST,
+        f"/api/commitments/{VISA}/",
+        "/api/commitments/no-such-commitment/",
+        f"{LIST}&country=ZZ",
+    ],
+)
+@pytest.mark.parametrize(
+    "header",
+    ["*", "\x00", '"\ud800"', "W/*", ", ,,", '"' + "g" * 8000 + '"', ",".join(['"x"'] * 2000)],
+)
+def test_a_hostile_if_none_match_never_gets_a_304(api_client, seed_data, url, header):
+    plain = api_client.get(url)
+    response = read(api_client, url, if_none_match=header)
+    assert response.status_code == plain.status_code != 304
+    assert response.content == plain.content
+
+
+def test_a_weak_or_listed_tag_still_matches(api_client, seed_data):
+    etag = api_client.get(LIST)["ETag"]
+    assert read(api_client, LIST, if_none_match=f'"x", W/{etag}').status_code == 304

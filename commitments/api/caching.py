@@ -89,11 +89,16 @@ def etag_for(request, audience: str) -> str:
 
 
 def etag_matches(request, etag: str) -> bool:
+    """Return whether If-None-Match names `etag`, weak or strong.
+
+    A `*` matches nothing here: these checks run before anything knows
+    whether the resource exists (a detail's 404, a filter's 400), and a full
+    answer is always a right one.
+    """
     header = request.META.get("HTTP_IF_NONE_MATCH")
     if not header:
         return False
-    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return etag in candidates or "*" in candidates
+    return etag in {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
 def shared(name: str, parts, compute, timeout: float):
