@@ -155,19 +155,8 @@ def commitment_rows(page: QuerySet, *, request, as_of: datetime.date | None) -> 
 # other tables (the meeting, the mention count) is read for the page's rows
 # alone, by the statement around it, rather than for every row the database
 # filters and sorts before the LIMIT.
-PAGE_COLUMNS = (
-    "id",
-    "slug",
-    "title",
-    "description",
-    "category",
-    "effective_status",
-    "effective_status_date",
-    "due_date",
-    "meeting_id",
-    "created_at",
-    "updated_at",
-    "version",
+PAGE_COLUMNS = tuple(
+    name for name in COMMITMENT_COLUMNS if "__" not in name and name != "mentions_count"
 )
 PAGE_ALIASES = {name: f"c_{name}" for name in PAGE_COLUMNS}
 
