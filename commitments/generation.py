@@ -25,7 +25,7 @@ there.
 import secrets
 
 from django.apps import apps
-from django.db import connections, migrations, models
+from django.db import InterfaceError, OperationalError, connections, migrations, models
 
 SLOTS = 16
 EPOCH_SLOT = -1
@@ -98,6 +98,34 @@ def current(using: str = "default") -> str:
         else:
             count += value
     return f"{epoch:x}.{count}"
+
+
+def current_checking(using: str = "default") -> str:
+    """Return current(), its query standing in for the connection's health check.
+
+    With CONN_HEALTH_CHECKS, Django pings a reused connection (`SELECT 1`)
+    before the first query of each request, one more round trip to
+    PostgreSQL. When this read is that first query, it checks the connection
+    itself: if the read fails and the connection proves unusable, the
+    connection is dropped and the read made again on a new one, which is
+    what the health check would have done first.
+    """
+    connection = connections[using]
+    if (
+        connection.connection is None
+        or not connection.health_check_enabled
+        or connection.health_check_done
+        or connection.in_atomic_block
+    ):
+        return current(using)
+    connection.health_check_done = True
+    try:
+        return current(using)
+    except (InterfaceError, OperationalError):
+        if connection.is_usable():
+            raise
+        connection.close()
+        return current(using)
 
 
 def new_epoch(using: str = "default") -> None:

@@ -264,6 +264,64 @@ def test_on_postgresql_a_transaction_bumps_once_however_many_statements(seed_dat
     assert int(generation.current().split(".")[1]) == count + 3
 
 
+def start_of_a_request():
+    """What Django does to a kept connection when a request starts (close_old_connections)."""
+    connection.ensure_connection()
+    connection.close_if_unusable_or_obsolete()
+    assert connection.health_check_enabled and not connection.health_check_done
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generation_read_stands_in_for_the_connections_health_check(monkeypatch):
+    start_of_a_request()
+    checks = []
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append("SELECT 1") or True)
+    generation.current_checking()
+    assert Commitment.objects.count() == 0  # the request's next query
+    assert checks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_generation_read_on_a_usable_connection_is_not_retried(monkeypatch):
+    from django.db import OperationalError
+
+    start_of_a_request()
+    kept = connection.connection
+    calls = []
+
+    def locked(using="default"):
+        calls.append(using)
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(generation, "current", locked)
+    with pytest.raises(OperationalError, match="locked"):
+        generation.current_checking()
+    assert calls == ["default"]
+    assert connection.connection is kept
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_between_requests_is_replaced_by_the_generation_read():
+    from django.db import connections
+
+    start_of_a_request()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        dropped = cursor.fetchone()[0]
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    finally:
+        other.close()
+    start_of_a_request()
+    assert generation.current_checking() == generation.current()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != dropped
+
+
 def test_a_filtered_list_compiled_earlier_reads_the_new_data(api_client, seed_data, settings):
     settings.API_RESPONSE_CACHE = False
     url = f"/api/commitments/?country=KZ&status={Status.ANNOUNCED}&ordering=title"

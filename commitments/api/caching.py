@@ -62,7 +62,7 @@ def data_generation(request) -> str:
     """Return the generation this request reads, read once and before any data."""
     value = getattr(request, "_data_generation", None)
     if value is None:
-        value = request._data_generation = generation.current()
+        value = request._data_generation = generation.current_checking()
     return value
 
 
