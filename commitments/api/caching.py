@@ -67,7 +67,14 @@ def data_generation(request) -> str:
 
 
 def request_digest(request, audience: str) -> str:
-    """Digest everything a read's body depends on besides the data itself."""
+    """Digest everything a read's body depends on besides the data itself; once per request."""
+    digests = request.__dict__.setdefault("_read_digests", {})
+    if audience not in digests:
+        digests[audience] = _digest(request, audience)
+    return digests[audience]
+
+
+def _digest(request, audience: str) -> str:
     parts = (
         CODE_FINGERPRINT,
         data_generation(request),
