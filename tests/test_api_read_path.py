@@ -57,6 +57,22 @@ def test_read_path_equals_the_serializer_for_every_seed_commitment(seed_data, ev
     assert database_json_output(request, as_of) == expected
 
 
+def test_the_database_writes_timestamps_as_python_does(seed_data):
+    """Whole seconds without a fraction, any other with six digits, always in UTC."""
+    utc = datetime.UTC
+    stamps = {
+        "cn-kz-mutual-visa-exemption": datetime.datetime(2023, 4, 26, 8, 0, tzinfo=utc),
+        "cn-tj-luban-workshop": datetime.datetime(2023, 4, 26, 8, 0, 0, 5, tzinfo=utc),
+    }
+    for slug, stamp in stamps.items():
+        Commitment.objects.filter(slug=slug).update(created_at=stamp, updated_at=stamp)
+    request = APIRequestFactory().get("/api/commitments/")
+    written = {item["slug"]: item for item in database_json_output(request, None)}
+    assert written["cn-kz-mutual-visa-exemption"]["created_at"] == "2023-04-26T08:00:00Z"
+    assert written["cn-tj-luban-workshop"]["updated_at"] == "2023-04-26T08:00:00.000005Z"
+    assert list(written.values()) == serializer_output(request, None)
+
+
 def test_read_path_returns_nothing_for_an_empty_page(seed_data):
     request = APIRequestFactory().get("/api/commitments/")
     empty = Commitment.objects.with_status().with_mentions_count().none()

@@ -208,12 +208,10 @@ def _object_sql(vendor: str) -> str:
         )
 
         def stamp(column):
+            # Microseconds only when there are any, as Python writes them;
+            # the date and time before them hold no ".".
             utc = f"({column} AT TIME ZONE 'UTC')"
-            return (
-                f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-                f"mod(extract(microseconds FROM {utc})::integer, 1000000) = 0 THEN '' "
-                f"ELSE to_char({utc}, '.US') END || 'Z'"
-            )
+            return f"replace(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z'"
 
     fields = [
         ("slug", c["slug"]),
