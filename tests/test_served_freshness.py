@@ -10,21 +10,16 @@ the timeline, with and without If-None-Match.
 import datetime
 import io
 import json
-import os
-import secrets
-import tempfile
 import urllib.error
 import urllib.request
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from commitments.choices import Status
-from commitments.local_server import start_gunicorn, stop, wait_until_serving
-from commitments.management.commands.load_test import database_environment
 from commitments.models import Commitment, StatusUpdate
+from tests.served import production_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,28 +29,8 @@ READS = 6
 
 @pytest.fixture
 def served(seed_data):
-    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
-    with tempfile.TemporaryDirectory() as cache_dir:
-        server, base = start_gunicorn(
-            {
-                **database_environment(),
-                "DJANGO_SETTINGS_MODULE": "config.settings.production",
-                "SECRET_KEY": secrets.token_urlsafe(50),
-                "ALLOWED_HOSTS": "127.0.0.1",
-                "SECURE_SSL_REDIRECT": "0",
-                "LOG_LEVEL": "ERROR",
-                "API_ANON_THROTTLE_RATE": "100000/minute",
-                "CACHE_DIR": cache_dir,
-                "CACHE_KEY_PREFIX": f"freshness-test-{secrets.token_hex(4)}",
-            },
-            workers=2,
-            threads=2,
-        )
-        try:
-            wait_until_serving(f"{base}/api/", server)
-            yield base
-        finally:
-            stop(server)
+    with production_server(threads=2, API_ANON_THROTTLE_RATE="100000/minute") as base:
+        yield base
 
 
 def get(base, path, headers=None):

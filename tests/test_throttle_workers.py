@@ -8,18 +8,13 @@ default, Redis when REDIS_URL is set (CI's PostgreSQL pass).
 """
 
 import json
-import os
-import secrets
-import tempfile
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
 
-from commitments.local_server import start_gunicorn, stop, wait_until_serving
-from commitments.management.commands.load_test import database_environment
+from tests.served import production_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,32 +38,13 @@ def send(url: str, *, body: bytes | None, forwarded_for: str) -> tuple[int, str]
 
 @pytest.fixture
 def served(roles):
-    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
-    with tempfile.TemporaryDirectory() as cache_dir:
-        server, base = start_gunicorn(
-            {
-                **database_environment(),
-                "DJANGO_SETTINGS_MODULE": "config.settings.production",
-                "SECRET_KEY": secrets.token_urlsafe(50),
-                "ALLOWED_HOSTS": "127.0.0.1",
-                "SECURE_SSL_REDIRECT": "0",
-                "LOG_LEVEL": "ERROR",
-                "API_TOKEN_THROTTLE_RATE": f"{RATE}/minute",
-                "API_ANON_THROTTLE_RATE": f"{RATE}/minute",
-                "TRUSTED_PROXY_COUNT": "0",
-                "CACHE_DIR": cache_dir,
-                # A fresh namespace in Redis, so earlier runs count for nothing.
-                "CACHE_KEY_PREFIX": f"throttle-test-{secrets.token_hex(4)}",
-            },
-            workers=2,
-            threads=4,
-        )
-        try:
-            # The probe is an anonymous read: it may take one of the counts.
-            wait_until_serving(f"{base}/api/", server)
-            yield base
-        finally:
-            stop(server)
+    with production_server(
+        threads=4,
+        API_TOKEN_THROTTLE_RATE=f"{RATE}/minute",
+        API_ANON_THROTTLE_RATE=f"{RATE}/minute",
+        TRUSTED_PROXY_COUNT="0",
+    ) as base:
+        yield base
 
 
 def run_concurrently(calls):
