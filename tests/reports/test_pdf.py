@@ -1,6 +1,8 @@
 """The PDF: rendered once for the module, its text read back with pypdf."""
 
 import io
+import logging
+import logging.handlers
 import re
 
 import pytest
@@ -14,21 +16,39 @@ URL = "/admin/commitments/commitment/reports/compliance/"
 
 
 @pytest.fixture(scope="module")
-def pdf_text(demo, django_db_blocker, tmp_path_factory):
+def rendered(demo, django_db_blocker, tmp_path_factory):
+    """The PDF's text by page, and what was logged while writing it."""
     # Through the command, the way an analyst writes one outside the admin.
     path = tmp_path_factory.mktemp("pdf") / "xian.pdf"
-    with django_db_blocker.unblock():
-        call_command(
-            "compliance_report",
-            meeting=XIAN,
-            as_of=f"{FINAL}",
-            format="pdf",
-            output=str(path),
-            stderr=io.StringIO(),
-        )
+    root = logging.getLogger()
+    logged = logging.handlers.BufferingHandler(capacity=100_000)
+    level = root.level
+    root.addHandler(logged)
+    root.setLevel(logging.INFO)
+    try:
+        with django_db_blocker.unblock():
+            call_command(
+                "compliance_report",
+                meeting=XIAN,
+                as_of=f"{FINAL}",
+                format="pdf",
+                output=str(path),
+                stderr=io.StringIO(),
+            )
+    finally:
+        root.removeHandler(logged)
+        root.setLevel(level)
     reader = PdfReader(path)
-    pages = [page.extract_text() for page in reader.pages]
-    return pages
+    return [page.extract_text() for page in reader.pages], logged.buffer
+
+
+@pytest.fixture(scope="module")
+def pdf_text(rendered):
+    return rendered[0]
+
+
+def test_writing_a_pdf_logs_no_progress_lines(rendered):
+    assert [r.getMessage() for r in rendered[1] if r.name == "weasyprint.progress"] == []
 
 
 def flat(text: str) -> str:
