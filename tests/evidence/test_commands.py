@@ -89,6 +89,34 @@ def test_check_evidence_can_enqueue_itself_as_a_periodic_task(recorded, site, se
         call_command("check_evidence", "--enqueue-every", "0")
 
 
+def test_check_evidence_never_schedules_a_second_periodic_check(recorded, site, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    run("check_evidence", "--enqueue-every", "24")
+    with pytest.raises(CommandError, match=r"already scheduled \(every 24 hour\(s\), next run now"):
+        call_command("check_evidence", "--enqueue-every", "6")
+    assert [task.args_kwargs["args"] for task in DBTaskResult.objects.all()] == [[24]]
+
+    assert "every 6 hour(s)" in run("check_evidence", "--enqueue-every", "6", "--replace")
+    assert [task.args_kwargs["args"] for task in DBTaskResult.objects.all()] == [[6]]
+    with pytest.raises(CommandError, match="--replace goes with --enqueue-every"):
+        call_command("check_evidence", "--replace")
+
+
+def test_a_running_check_leaves_the_next_run_to_one_already_waiting(recorded, site, settings):
+    """What --replace does while the worker runs the check it replaces."""
+    run("archive_evidence", "--pending")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    from commitments.evidence.tasks import check_evidence_links
+
+    waiting = check_evidence_links.enqueue(6)
+    assert check_evidence_links.call(24) == {LinkHealth.OK: 2}
+    assert [str(task.pk) for task in DBTaskResult.objects.all()] == [waiting.id]
+
+
 def test_the_periodic_task_checks_and_schedules_the_next_run(recorded, site, settings):
     run("archive_evidence", "--pending")
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -3,10 +3,15 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from commitments.evidence import services
-from commitments.evidence.tasks import check_evidence_links
+from commitments.evidence.tasks import (
+    check_evidence_links,
+    link_check_interval,
+    scheduled_link_checks,
+)
 
 
 class Command(BaseCommand):
@@ -31,12 +36,41 @@ class Command(BaseCommand):
             help="Instead of checking now, enqueue the check as a background task that "
             "runs every HOURS hours (the worker, `db_worker`, runs it).",
         )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="With --enqueue-every: replace the periodic check already scheduled "
+            "(without it, the command refuses to schedule a second one).",
+        )
 
-    def handle(self, *args, check_all: bool, enqueue_every: int | None, verbosity: int, **options):
+    def handle(
+        self,
+        *args,
+        check_all: bool,
+        enqueue_every: int | None,
+        replace: bool,
+        verbosity: int,
+        **options,
+    ):
+        if replace and enqueue_every is None:
+            raise CommandError("--replace goes with --enqueue-every HOURS.")
         if enqueue_every is not None:
             if enqueue_every < 1:
                 raise CommandError("--enqueue-every needs a whole number of hours, 1 or more.")
-            check_evidence_links.enqueue(enqueue_every)
+            scheduled = scheduled_link_checks()
+            if scheduled and not replace:
+                # Each run enqueues the next: a second chain would check twice as often.
+                run_after = scheduled[0].task.run_after
+                when = f"after {run_after:%Y-%m-%d %H:%M %Z}" if run_after else "now"
+                raise CommandError(
+                    "A periodic link check is already scheduled (every "
+                    f"{link_check_interval(scheduled[0])} hour(s), next run {when}); "
+                    "nothing enqueued. Add --replace to schedule this one instead."
+                )
+            with transaction.atomic():
+                for result in scheduled_link_checks(waiting_only=True):
+                    result.delete()
+                check_evidence_links.enqueue(enqueue_every)
             self.stdout.write(
                 f"Enqueued the link check, to run now and then every {enqueue_every} hour(s)."
             )
