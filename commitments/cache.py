@@ -11,6 +11,7 @@ Redis set REDIS_URL instead (config/settings/base.py), where both are atomic.
 
 import contextlib
 import fcntl
+import glob
 import io
 import os
 import pickle
@@ -95,7 +96,16 @@ class BoundedFileBasedCache(FileBasedCache):
         file.write(pickle.dumps(self.get_backend_timeout(timeout), self.pickle_protocol))
         file.write(pickle.dumps(value, self.pickle_protocol))
 
+    # Older than this, a temporary file is a write that never finished (its
+    # process died between writing and renaming): a whole write takes far less.
+    ORPHAN_SECONDS = 60
+
     def cull_to_budget(self) -> None:
+        orphaned_before = time.time() - self.ORPHAN_SECONDS
+        for name in glob.glob(os.path.join(glob.escape(self._dir), "*.tmp")):
+            with contextlib.suppress(OSError):
+                if os.stat(name).st_mtime < orphaned_before:
+                    os.remove(name)
         files = []
         for name in self._list_cache_files():
             with contextlib.suppress(OSError):

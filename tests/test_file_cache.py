@@ -1,7 +1,9 @@
 """The default shared cache's files: whole entries for readers, atomic updates across processes."""
 
 import multiprocessing
+import os
 import pickle
+import time
 
 import pytest
 
@@ -74,3 +76,19 @@ def test_the_folder_stays_within_its_budget(tmp_path, size):
     total = sum(path.stat().st_size for path in tmp_path.iterdir())
     assert total <= 20 * size * (1 + 1 / 20) + size
     assert cache.get("entry-99") == b"z" * size
+
+
+def test_culling_removes_the_temporary_files_of_writes_that_never_finished(tmp_path):
+    cache = BoundedFileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_BYTES": 2**20}})
+    cache.set("kept", b"k", 60)
+    orphan, ongoing = tmp_path / "a.djcache.1-2.tmp", tmp_path / "b.djcache.3-4.tmp"
+    for path in (orphan, ongoing):
+        path.write_bytes(b"t" * 1000)
+    an_hour_ago = time.time() - 3600
+    os.utime(orphan, (an_hour_ago, an_hour_ago))
+    cache.cull_to_budget()
+    assert {path.name for path in tmp_path.iterdir()} == {
+        "b.djcache.3-4.tmp",
+        os.path.basename(cache._key_to_file("kept")),
+    }
+    assert cache.get("kept") == b"k"
