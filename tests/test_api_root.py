@@ -67,3 +67,19 @@ def test_view_on_site_leads_a_logged_in_analyst_to_a_readable_page(client, analy
     assert response.redirect_chain[-1][0].endswith(f"/api/commitments/{commitment.slug}/")
     assert response["Content-Type"].startswith("text/html")
     assert commitment.title.encode() in response.content
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=3&offset=2", "limit=3&cursor=", "limit=3&country=KZ&ordering=-due_date"]
+)
+def test_the_browsable_api_shows_the_page_the_json_holds(
+    client, analyst, api_client, seed_data, query
+):
+    client.force_login(analyst)
+    page = client.get(f"/api/commitments/?{query}", HTTP_ACCEPT="text/html")
+    assert page["Content-Type"].startswith("text/html")
+    expected = api_client.get(f"/api/commitments/?{query}").json()
+    assert len(expected["results"]) == 3
+    assert {key: page.data[key] for key in expected} == expected
+    for item in expected["results"]:
+        assert item["slug"] in page.content.decode()

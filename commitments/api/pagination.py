@@ -143,9 +143,6 @@ class CommitmentPagination(StrictLimitOffsetPagination):
 
     cursor_query_param = "cursor"
 
-    def get_count(self, queryset):
-        return self.cached_count(lambda: super(CommitmentPagination, self).get_count(queryset))
-
     def cached_count(self, count) -> int:
         """Return count(), called once per data generation, day and filter set (the shared cache).
 
@@ -201,18 +198,6 @@ class CommitmentPagination(StrictLimitOffsetPagination):
         return Response(
             {"count": self.count, "next": next_link, "previous": previous_link, "results": results}
         )
-
-    def get_paginated_response(self, data):
-        if not self.cursor_mode:
-            return super().get_paginated_response(data)
-        next_link = None
-        if len(data) > self.limit:
-            data = data[: self.limit]
-            url = self.request.build_absolute_uri()
-            next_link = replace_query_param(
-                url, self.cursor_query_param, encode_cursor(data[-1]["slug"])
-            )
-        return Response({"count": None, "next": next_link, "previous": None, "results": data})
 
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)

@@ -1,8 +1,15 @@
-"""The commitment list's read path: a few flat queries, no model instances.
+"""The commitment list's read path: each page rendered to JSON by the database, in one statement.
 
-The DRF serializers describe the output (for the schema, the detail view and
-writes); this module produces the same JSON for a page of commitments at a
-fraction of the cost. tests/test_api_read_path.py keeps the two identical.
+The DRF serializers describe the output (for the schema and writes); this
+module produces the same JSON for a page of commitments, or for one, at a
+fraction of the cost. tests/test_api_read_path.py keeps the two identical on
+both engines.
+
+The ORM's page query (every filter, ordering and slice) becomes a subquery,
+and the database builds each commitment's JSON object around it, with its
+meeting, parties and origin from correlated subqueries. Python only joins
+the objects with commas. Each engine has its own JSON functions, and
+PostgreSQL writes `"key" : value`.
 """
 
 import datetime
@@ -19,7 +26,11 @@ from django.utils import timezone
 from commitments.choices import Status
 from commitments.models import CommitmentParty, Meeting, Mention
 
-COMMITMENT_COLUMNS = (
+# The page query selects the commitment's own columns only: what is read from
+# other tables (the meeting, the mention count) is read for the page's rows
+# alone, by the statement around it, rather than for every row the database
+# filters and sorts before the LIMIT.
+PAGE_COLUMNS = (
     "id",
     "slug",
     "title",
@@ -29,135 +40,11 @@ COMMITMENT_COLUMNS = (
     "effective_status_date",
     "due_date",
     "meeting_id",
-    "meeting__slug",
-    "meeting__title",
-    "meeting__date",
-    "meeting__city",
-    "mentions_count",
     "created_at",
     "updated_at",
     "version",
 )
 CLOSED = frozenset(Status.closed())
-
-
-def _sql(template: str, *models_) -> str:
-    tables = {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in models_}
-    return template.format(**tables, marks="{marks}")
-
-
-PARTIES_SQL = _sql(
-    "SELECT commitment_id, country_id, role FROM {CommitmentParty} "
-    "WHERE commitment_id IN ({marks}) ORDER BY commitment_id, id",
-    CommitmentParty,
-)
-ORIGINS_SQL = _sql(
-    'SELECT commitment_id, document_id, quote, start, "end" FROM {Mention} '
-    "WHERE commitment_id IN ({marks}) AND is_origin",
-    Mention,
-)
-
-
-def _is_past(due_date, day: str) -> bool:
-    # Computed columns come back from SQLite as text, stored ones as dates.
-    return (due_date if isinstance(due_date, str) else due_date.isoformat()) < day
-
-
-def commitment_rows(page: QuerySet, *, request, as_of: datetime.date | None) -> list[dict]:
-    """Return the API representation of every commitment in an already sliced queryset.
-
-    The ORM writes the page's SQL (with every filter and ordering); the rows
-    and the two relations are then read with plain cursors, without model
-    instances or per-value converters.
-    """
-    try:
-        sql, params = page.values_list(*COMMITMENT_COLUMNS).query.sql_with_params()
-    except EmptyResultSet:  # An empty page (queryset.none()) has no SQL.
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-        if not rows:
-            return []
-        ids = [row[0] for row in rows]
-        marks = ", ".join(["%s"] * len(ids))
-        cursor.execute(PARTIES_SQL.format(marks=marks), ids)
-        parties: dict[int, list[dict]] = {pk: [] for pk in ids}
-        for commitment_id, country, role in cursor.fetchall():
-            parties[commitment_id].append({"country": country, "role": role})
-        cursor.execute(ORIGINS_SQL.format(marks=marks), ids)
-        origins = {
-            commitment_id: {"document": document, "quote": quote, "start": start, "end": end}
-            for commitment_id, document, quote, start, end in cursor.fetchall()
-        }
-    day = (as_of or timezone.localdate()).isoformat()
-    url = request.build_absolute_uri(reverse("commitment-detail", kwargs={"slug": "-"}))
-    url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
-    return [
-        {
-            "slug": slug,
-            "title": title,
-            "description": description,
-            "category": category,
-            "status": status,
-            "status_date": status_date,
-            "due_date": due_date,
-            "overdue": bool(due_date and status not in CLOSED and _is_past(due_date, day)),
-            "parties": parties[pk],
-            "meeting": {
-                "id": meeting_id,
-                "slug": meeting_slug,
-                "title": meeting_title,
-                "date": meeting_date,
-                "city": meeting_city,
-            },
-            "origin": origins.get(pk),
-            "mentions_count": mentions_count,
-            # Naive on SQLite, aware on PostgreSQL: the renderer writes both as UTC.
-            "created_at": created_at,
-            "updated_at": updated_at,
-            "version": version,
-            "url": f"{url_prefix}{slug}{url_suffix}",
-        }
-        for (
-            pk,
-            slug,
-            title,
-            description,
-            category,
-            status,
-            status_date,
-            due_date,
-            meeting_id,
-            meeting_slug,
-            meeting_title,
-            meeting_date,
-            meeting_city,
-            mentions_count,
-            created_at,
-            updated_at,
-            version,
-        ) in rows
-    ]
-
-
-# -- The same rows, rendered to JSON by the database ---------------------------
-#
-# One statement per page: the ORM's page query (every filter, ordering and
-# slice) becomes a subquery, and the database builds each commitment's JSON
-# object around it, with its parties and origin from correlated subqueries.
-# Python only joins the objects with commas. Each engine has its own JSON
-# functions, and PostgreSQL writes `"key" : value`; the content is the same
-# as commitment_rows() gives (tests/test_api_read_path.py compares them on
-# both engines).
-
-# The page query selects the commitment's own columns only: what is read from
-# other tables (the meeting, the mention count) is read for the page's rows
-# alone, by the statement around it, rather than for every row the database
-# filters and sorts before the LIMIT.
-PAGE_COLUMNS = tuple(
-    name for name in COMMITMENT_COLUMNS if "__" not in name and name != "mentions_count"
-)
 PAGE_ALIASES = {name: f"c_{name}" for name in PAGE_COLUMNS}
 
 
