@@ -1,9 +1,9 @@
 """The commitment list's read path: each page rendered to JSON by the database, in one statement.
 
-The DRF serializers describe the output (for the schema and writes); this
-module produces the same JSON for a page of commitments, or for one, at a
-fraction of the cost. tests/test_api_read_path.py keeps the two identical on
-both engines.
+The DRF serializers describe the output (for the schema, writes and the
+browsable API's detail); this module produces the same JSON for a page of
+commitments, or for one, at a fraction of the cost.
+tests/test_api_read_path.py keeps the two identical on both engines.
 
 The ORM's page query (every filter, ordering and slice) becomes a subquery,
 and the database builds each commitment's JSON object around it, with its

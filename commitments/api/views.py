@@ -213,7 +213,7 @@ class CommitmentViewSet(
             ]
         return response
 
-    def offset_page(self, request) -> "list[bytes]":  # (`list` is the action here)
+    def offset_page(self, request) -> "list[bytes]":  # quoted: `list` is the action above
         """Return the page `limit` and `offset` ask for, one JSON object per commitment.
 
         The page's query and its count query are built once per shape; the
