@@ -85,8 +85,10 @@ def test_check_evidence_can_enqueue_itself_as_a_periodic_task(recorded, site, se
     task = DBTaskResult.objects.get()
     assert task.task_path == "commitments.evidence.tasks.check_evidence_links"
     assert EvidenceCheck.objects.count() == 0  # the worker runs it, not the command
-    with pytest.raises(CommandError, match="1 or more"):
-        call_command("check_evidence", "--enqueue-every", "0")
+    for hours in ("0", "-3", "8785", str(10**15)):
+        with pytest.raises(CommandError, match="1 to 8784"):
+            call_command("check_evidence", "--enqueue-every", hours)
+    assert DBTaskResult.objects.count() == 1
 
 
 def test_check_evidence_never_schedules_a_second_periodic_check(recorded, site, settings):

@@ -13,6 +13,9 @@ from commitments.evidence.tasks import (
     scheduled_link_checks,
 )
 
+# Beyond a year, the next run's date is no schedule (and far enough out, no date).
+MAX_HOURS = 366 * 24
+
 
 class Command(BaseCommand):
     help = (
@@ -55,8 +58,10 @@ class Command(BaseCommand):
         if replace and enqueue_every is None:
             raise CommandError("--replace goes with --enqueue-every HOURS.")
         if enqueue_every is not None:
-            if enqueue_every < 1:
-                raise CommandError("--enqueue-every needs a whole number of hours, 1 or more.")
+            if not 1 <= enqueue_every <= MAX_HOURS:
+                raise CommandError(
+                    f"--enqueue-every needs a whole number of hours, 1 to {MAX_HOURS} (a year)."
+                )
             scheduled = scheduled_link_checks()
             if scheduled and not replace:
                 # Each run enqueues the next: a second chain would check twice as often.
