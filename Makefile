@@ -61,9 +61,11 @@ clean:
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
-# Retake the README's screenshots (docs/screenshots/) from the browser tests.
+# Retake the README's screenshots (docs/screenshots/) from the browser tests, and
+# the picture of the PDF's summary page from the PDF itself (poppler's pdftoppm).
 screenshots: install
 	SAVE_SCREENSHOTS=1 $(BIN)/pytest -q -m browser -p no:logging
+	SAVE_SCREENSHOTS=1 $(BIN)/pytest -q -p no:logging tests/reports/test_pdf.py
 
 # The PostgreSQL pass of CI, on a throwaway local server.
 test-postgres: install

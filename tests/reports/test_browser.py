@@ -1,12 +1,8 @@
 """End-to-end: a viewer opens the compliance report in Chromium and downloads it."""
 
-import datetime
-
 import pytest
 from django.contrib.auth.models import Group, User
 
-from commitments.reports.rendering import render_html
-from commitments.reports.services import build_report, resolve_scope
 from tests.test_browser import PASSWORD, log_in, screenshot
 
 from .conftest import FINAL, INTERIM, VISA_QUOTE_START, XIAN, load_demo
@@ -17,9 +13,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-# A4 at 96 dpi: the PDF's page, for its picture in the README.
-A4 = {"width": 794, "height": 1123}
 
 
 @pytest.fixture
@@ -59,19 +52,3 @@ def test_a_viewer_opens_the_report_of_the_xian_meeting_and_downloads_it(
     assert download.value.suggested_filename == (f"compliance_{XIAN}_{FINAL}_vs_{INTERIM}.csv")
     with open(download.value.path(), encoding="utf-8") as file:
         assert file.readline().startswith("slug,title,category,meeting")
-
-
-def test_a_page_of_the_pdf(browser, live_server, seeded):
-    """Picture the PDF's summary page: the same HTML and print stylesheet WeasyPrint lays out."""
-    report = build_report(scope=resolve_scope(meeting=XIAN), as_of=FINAL)
-    generated = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC)
-    context = browser.new_context(viewport=A4)
-    page = context.new_page()
-    page.emulate_media(media="print")
-    page.set_content(render_html(report, generated_at=generated))
-    # The PDF's page margins (@page), which a screen rendering leaves out.
-    page.add_style_tag(content="body { margin: 18mm 16mm 20mm; }")
-    assert page.locator("section.summary").is_visible()
-    page.evaluate("window.scrollTo(0, document.querySelector('section.summary').offsetTop - 68)")
-    screenshot(page, "report-pdf")
-    context.close()

@@ -3,13 +3,17 @@
 import io
 import logging
 import logging.handlers
+import os
 import re
+import subprocess
 
 import pytest
 from django.core.management import call_command
 from pypdf import PdfReader
 
-from .conftest import FINAL, XIAN
+from tests.test_browser import SCREENSHOTS
+
+from .conftest import FINAL, INTERIM, XIAN
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/commitments/commitment/reports/compliance/"
@@ -31,6 +35,7 @@ def rendered(demo, django_db_blocker, tmp_path_factory):
                 "compliance_report",
                 meeting=XIAN,
                 as_of=f"{FINAL}",
+                compare_to=f"{INTERIM}",
                 format="pdf",
                 output=str(path),
                 stderr=io.StringIO(),
@@ -38,6 +43,13 @@ def rendered(demo, django_db_blocker, tmp_path_factory):
     finally:
         root.removeHandler(logged)
         root.setLevel(level)
+    if os.environ.get("SAVE_SCREENSHOTS"):  # make screenshots
+        # The README's picture of the summary page, from the PDF itself.
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "90", "-f", "3", "-l", "3", "-singlefile",
+             str(path), str(SCREENSHOTS / "report-pdf")],
+            check=True,
+        )  # fmt: skip
     reader = PdfReader(path)
     return [page.extract_text() for page in reader.pages], logged.buffer
 
