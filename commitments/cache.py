@@ -84,9 +84,11 @@ class BoundedFileBasedCache(FileBasedCache):
                     return pickle.loads(file.read())
         except FileNotFoundError:
             pass
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        except Exception:
             # A file of another format (an older, compressed one) or a torn
-            # write: a miss, and the file goes.
+            # write, whose bytes unpickling can fail on in almost any way (a
+            # missing module, a bad opcode, a wrong type): a miss, and the
+            # file goes, rather than an error on every read of the key.
             with contextlib.suppress(OSError):
                 os.remove(self._key_to_file(key, version))
         return default
@@ -144,7 +146,7 @@ class LockingFileBasedCache(BoundedFileBasedCache):
             fcntl.flock(file, fcntl.LOCK_EX)  # Released when the file closes.
             current = None
             stream = io.BytesIO(file.read())
-            with contextlib.suppress(pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            with contextlib.suppress(Exception):  # Unreadable bytes: as get() reads them.
                 expiry = pickle.load(stream)
                 if expiry is None or expiry > time.time():
                     current = pickle.load(stream)

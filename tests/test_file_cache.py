@@ -92,3 +92,25 @@ def test_culling_removes_the_temporary_files_of_writes_that_never_finished(tmp_p
         os.path.basename(cache._key_to_file("kept")),
     }
     assert cache.get("kept") == b"k"
+
+
+# Bytes that fail to unpickle in ways other than a bad pickle: a missing
+# module, a type that does not compare with a time, a truncated stream.
+GARBAGE = [
+    b"cno_such_module_here\nThing\n.",
+    pickle.dumps("not a time") + pickle.dumps("value"),
+    pickle.dumps(None)[:-1],
+    b"",
+]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_an_unreadable_entry_is_a_miss_for_get_and_update(tmp_path, garbage):
+    cache = locking(tmp_path)
+    for key in ("read", "updated"):
+        with open(cache._key_to_file(key), "wb") as file:
+            file.write(garbage)
+    assert cache.get("read", "missed") == "missed"
+    assert not os.path.exists(cache._key_to_file("read"))
+    assert cache.update("updated", lambda value: [value], 60) == [None]
+    assert cache.get("updated") == [None]
