@@ -143,18 +143,14 @@ class CommitmentPagination(StrictLimitOffsetPagination):
 
     cursor_query_param = "cursor"
 
-    def cached_count(self, count) -> int:
-        """Return count(), called once per data generation, day and filter set (the shared cache).
+    def cached_count(self, count, filters) -> int:
+        """Return count(), called once per data generation, day and `filters` (the shared cache).
 
-        The day is in the key because `overdue` filters on it.
+        `filters` is every query parameter but the page's, as the caller's
+        shape holds them; the day is in the key because `overdue` filters on it.
         """
         from .caching import data_generation, shared
 
-        filters = sorted(
-            (name, value)
-            for name, value in self.request.query_params.lists()
-            if name not in (self.limit_query_param, self.offset_query_param, "format")
-        )
         parts = (data_generation(self.request._request), timezone.localdate(), filters)
         return shared("count", parts, count, 60 * 60)
 

@@ -219,15 +219,15 @@ class CommitmentViewSet(
         The page's query and its count query are built once per shape; the
         count is run once per shape and data generation.
         """
-        params = tuple(
+        filters = tuple(
             sorted(
                 (name, tuple(values))
                 for name, values in request.query_params.lists()
                 if name not in ("limit", "offset", "format")
             )
         )
-        shape = (timezone.localdate(), request.as_of, params)
-        if any(name in DATA_SHAPED_FILTERS for name, _ in params):
+        shape = (timezone.localdate(), request.as_of, filters)
+        if any(name in DATA_SHAPED_FILTERS for name, _ in filters):
             shape = (data_generation(request._request), *shape)
 
         def compile_shape():
@@ -236,7 +236,7 @@ class CommitmentViewSet(
 
         select, counter = LIST_SHAPES.get_or_compile(shape, compile_shape)
         self.paginator.request = request
-        count = self.paginator.cached_count(lambda: run_count(counter))
+        count = self.paginator.cached_count(lambda: run_count(counter), filters)
         bounds = self.paginator.page_bounds(request, count)
         if select is None or bounds is None:
             return []
