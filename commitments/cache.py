@@ -11,7 +11,6 @@ Redis set REDIS_URL instead (config/settings/base.py), where both are atomic.
 
 import contextlib
 import fcntl
-import glob
 import io
 import os
 import pickle
@@ -103,16 +102,24 @@ class BoundedFileBasedCache(FileBasedCache):
     ORPHAN_SECONDS = 60
 
     def cull_to_budget(self) -> None:
+        """Delete the oldest entries until the folder is under budget, and orphaned writes.
+
+        One pass over the folder: it holds thousands of entries, and every
+        worker runs this as it writes.
+        """
         orphaned_before = time.time() - self.ORPHAN_SECONDS
-        for name in glob.glob(os.path.join(glob.escape(self._dir), "*.tmp")):
-            with contextlib.suppress(OSError):
-                if os.stat(name).st_mtime < orphaned_before:
-                    os.remove(name)
         files = []
-        for name in self._list_cache_files():
+        try:
+            entries = list(os.scandir(self._dir))
+        except FileNotFoundError:
+            return
+        for entry in entries:
             with contextlib.suppress(OSError):
-                stat = os.stat(name)
-                files.append((stat.st_mtime, stat.st_size, name))
+                if entry.name.endswith(self.cache_suffix):
+                    stat = entry.stat()
+                    files.append((stat.st_mtime, stat.st_size, entry.path))
+                elif entry.name.endswith(".tmp") and entry.stat().st_mtime < orphaned_before:
+                    os.remove(entry.path)
         total = sum(size for _, size, _ in files)
         if total <= self.max_bytes:
             return
