@@ -21,10 +21,12 @@ def empty_response_cache():
     yield
     from django.core.cache import caches
 
+    from commitments.api.direct import LEARNT
     from commitments.api.read_path import LIST_SHAPES
 
     caches["api_responses"].clear()
     LIST_SHAPES.clear()
+    LEARNT.clear()
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ served row changes. Two middleware share the work:
   looks the request up in the "api_responses" cache under a key made of the
   generation and everything else the body depends on, and answers from there
   (a 304 when the client already holds that ETag) without running any other
-  middleware or view. On a miss it stores the final response, headers
-  included, when it is a 200 that sets no cookie.
+  middleware or view. On a miss it lets the direct path (direct.py) answer
+  a fresh read of the commitments without them, or else the full stack, and
+  stores the final response, headers included, when it is a 200 that sets
+  no cookie.
 - ApiConditionalGetMiddleware runs after authentication. It tags every API
   GET that has no ETag of its own and answers If-None-Match with a 304 before
   the view builds anything; for a request with credentials it first checks
@@ -152,7 +154,10 @@ class ApiResponseCacheMiddleware:
     """Answer anonymous API reads from the shared cache, before any other middleware."""
 
     def __init__(self, get_response):
+        from . import direct  # It reads the views, which read this module.
+
         self.get_response = get_response
+        self.direct = direct
 
     def __call__(self, request):
         if not (
@@ -180,15 +185,18 @@ class ApiResponseCacheMiddleware:
         entry = cache.get(key)
         if entry is not None:
             status, headers, body = entry
-            etag = dict(headers).get("ETag")
-            if etag and etag_matches(request, etag):
-                return not_modified(etag, PUBLIC)
+            stored_etag = dict(headers).get("ETag")
+            if stored_etag and etag_matches(request, stored_etag):
+                return not_modified(stored_etag, PUBLIC)
             response = HttpResponse(body, status=status)
             for name, value in headers:
                 response[name] = value
             return response
-        response = self.get_response(request)
+        answered = self.direct.answer(request, etag)
+        response = self.get_response(request) if answered is None else answered
         if self.cacheable(response):
+            if answered is None:
+                self.direct.learn(request, response)
             cache.set(key, (response.status_code, list(response.items()), response.content))
         return response
 

@@ -13,6 +13,7 @@ PostgreSQL writes `"key" : value`.
 """
 
 import datetime
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from commitments.choices import Status
@@ -155,13 +156,19 @@ def run_count(compiled: tuple[str, tuple] | None) -> int:
         return cursor.fetchone()[0]
 
 
+@functools.lru_cache(maxsize=8)
+def detail_path(script_prefix: str) -> str:
+    """Return a detail's path with "-" for its slug, once per script prefix (reverse() is slow)."""
+    return reverse("commitment-detail", kwargs={"slug": "-"})
+
+
 def render_page(sql: str, params, *, request, as_of: datetime.date | None) -> list[bytes]:
     """Return each commitment the page SQL selects as JSON bytes, in its order."""
     vendor = connection.vendor
     if vendor not in OBJECT_SQL:
         OBJECT_SQL[vendor] = _object_sql(vendor)
     day = (as_of or timezone.localdate()).isoformat()
-    url = request.build_absolute_uri(reverse("commitment-detail", kwargs={"slug": "-"}))
+    url = request.build_absolute_uri(detail_path(get_script_prefix()))
     url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
     statement = OBJECT_SQL[vendor].replace("{page}", sql)
     # The object's own parameters come before and after the page's in the text.

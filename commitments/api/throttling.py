@@ -31,7 +31,8 @@ class SharedCountThrottle(SimpleRateThrottle):
     """
 
     def allow_request(self, request, view):
-        if self.rate is None:
+        if self.rate is None or type(self) in getattr(request, "counted_by_throttles", ()):
+            # Counted already, by the direct read path (api/direct.py).
             return True
         self.key = self.get_cache_key(request, view)
         if self.key is None:

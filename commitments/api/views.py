@@ -130,6 +130,38 @@ class SourceDocumentViewSet(viewsets.ReadOnlyModelViewSet):
 DATA_SHAPED_FILTERS = frozenset({"meeting"})
 
 
+def list_shape(request) -> tuple[tuple, tuple]:
+    """Return what shapes an offset page's query, and its filters (all but the page's)."""
+    filters = tuple(
+        sorted(
+            (name, tuple(values))
+            for name, values in request.query_params.lists()
+            if name not in ("limit", "offset", "format")
+        )
+    )
+    shape = (timezone.localdate(), request.as_of, filters)
+    if any(name in DATA_SHAPED_FILTERS for name, _ in filters):
+        shape = (data_generation(request._request), *shape)
+    return shape, filters
+
+
+def offset_page_json(request, paginator, compiled, filters) -> list[bytes]:
+    """Return the page of a compiled shape that `limit` and `offset` ask for, as JSON objects."""
+    select, counter = compiled
+    paginator.request = request
+    count = paginator.cached_count(lambda: run_count(counter), filters)
+    bounds = paginator.page_bounds(request, count)
+    if select is None or bounds is None:
+        return []
+    sql, params = select
+    return render_page(
+        f"{sql} LIMIT %s OFFSET %s",
+        [*params, bounds[1], bounds[0]],
+        request=request,
+        as_of=request.as_of,
+    )
+
+
 @extend_schema_view(
     list=extend_schema(parameters=[AS_OF]),
     retrieve=extend_schema(parameters=[AS_OF]),
@@ -219,34 +251,14 @@ class CommitmentViewSet(
         The page's query and its count query are built once per shape; the
         count is run once per shape and data generation.
         """
-        filters = tuple(
-            sorted(
-                (name, tuple(values))
-                for name, values in request.query_params.lists()
-                if name not in ("limit", "offset", "format")
-            )
-        )
-        shape = (timezone.localdate(), request.as_of, filters)
-        if any(name in DATA_SHAPED_FILTERS for name, _ in filters):
-            shape = (data_generation(request._request), *shape)
+        shape, filters = list_shape(request)
 
         def compile_shape():
             queryset = self.filter_queryset(self.get_queryset())
             return page_sql(queryset), count_sql(queryset)
 
-        select, counter = LIST_SHAPES.get_or_compile(shape, compile_shape)
-        self.paginator.request = request
-        count = self.paginator.cached_count(lambda: run_count(counter), filters)
-        bounds = self.paginator.page_bounds(request, count)
-        if select is None or bounds is None:
-            return []
-        sql, params = select
-        return render_page(
-            f"{sql} LIMIT %s OFFSET %s",
-            [*params, bounds[1], bounds[0]],
-            request=request,
-            as_of=request.as_of,
-        )
+        compiled = LIST_SHAPES.get_or_compile(shape, compile_shape)
+        return offset_page_json(request, self.paginator, compiled, filters)
 
     def retrieve(self, request, *args, **kwargs):
         if not isinstance(request.accepted_renderer, ORJSONRenderer):
