@@ -230,6 +230,22 @@ def test_the_count_is_read_once_per_generation(api_client, seed_data, settings):
     assert any(counts(q["sql"]) for q in queries.captured_queries)
 
 
+def test_one_count_serves_every_ordering_of_a_filter(api_client, seed_data, settings):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.API_RESPONSE_CACHE = False
+    filtered = "/api/commitments/?country=KZ&status=announced&limit=2"
+    first = api_client.get(f"{filtered}&ordering=title").json()["count"]
+    with CaptureQueriesContext(connection) as queries:
+        resorted = api_client.get(f"{filtered}&ordering=-due_date").json()
+    assert not any(counts(q["sql"]) for q in queries.captured_queries)
+    assert resorted["count"] == first
+    # Another filter is another count.
+    with CaptureQueriesContext(connection) as queries:
+        api_client.get(f"{filtered}&ordering=title&category=trade")
+    assert any(counts(q["sql"]) for q in queries.captured_queries)
+
+
 def test_a_transaction_moves_the_generation_whatever_it_holds(seed_data):
     before = generation.current()
     with transaction.atomic():

@@ -147,11 +147,14 @@ class CommitmentPagination(StrictLimitOffsetPagination):
         """Return count(), called once per data generation, day and `filters` (the shared cache).
 
         `filters` is every query parameter but the page's, as the caller's
-        shape holds them; the day is in the key because `overdue` filters on it.
+        shape holds them; the day is in the key because `overdue` filters on
+        it. The ordering is not: sorting the results does not change their
+        number, so a table re-sorted by its reader costs no count.
         """
         from .caching import data_generation, shared
 
-        parts = (data_generation(self.request._request), timezone.localdate(), filters)
+        counted = tuple(item for item in filters if item[0] != "ordering")
+        parts = (data_generation(self.request._request), timezone.localdate(), counted)
         return shared("count", parts, count, 60 * 60)
 
     def page_bounds(self, request, count: int) -> tuple[int, int] | None:
