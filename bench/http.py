@@ -3,7 +3,7 @@
 The production app runs as `make serve` runs it (config.settings.production,
 gunicorn gthread, 2 workers of 4 threads) inside bench.wsgi_pair, which also
 answers /raw/<path> with the bytes the app gave for <path>, recorded first.
-Load phases alternate between the two, twice over, so that drift in a noisy
+Load phases alternate between the two, ROUNDS times over, so that drift in a noisy
 machine hits both alike; each figure is the app's p95 over the raw copy's.
 Every answer's status and body are checked against the recorded copy.
 """
@@ -24,6 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 4
 PAGE = 100
+# Each round runs every phase on the app, then on the raw copy; the figures are
+# the rounds' means. A fresh phase is a few hundred reads over a second or two,
+# so one hiccup moves its p95: more rounds, less noise.
+ROUNDS = 4
 TARGETS = {
     "http_list_repeat_p95_vs_raw": 2,
     "http_list_304_p95_vs_raw": 1.5,
@@ -156,7 +160,7 @@ def served_speed(suite, database: str) -> None:
         }
         runs: dict[str, dict[str, list[dict]]] = {kind: {"app": [], "raw": []} for kind in names}
         duration = sizes["http_seconds"]
-        for _ in range(2):
+        for _ in range(ROUNDS):
             fetch(base, list_path)  # The repeat phase reads a cached page.
             for kind in names:
                 requests, fresh = phase(kind)
