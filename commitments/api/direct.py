@@ -42,8 +42,6 @@ from .renderers import dumps
 from .throttling import SharedCountThrottle
 
 PLAIN_ACCEPT = frozenset({"", "*/*", "application/json"})
-# Headers that belong to one answer rather than to its kind.
-OWN_HEADERS = ("ETag", "Content-Length")
 MAX_LEARNT = 256
 
 
@@ -149,7 +147,9 @@ def answer(request, etag: str) -> HttpResponse | None:
         elif DETAIL_SHAPES.get((connection.vendor, drf_request.as_of)) is None:
             return None
         if not count_throttles(drf_request, CommitmentViewSet.throttle_classes):
-            return None  # The full stack answers 429; a refusal counts nothing.
+            # Refused (the full stack answers 429: a refusal counts nothing),
+            # or a throttle this path cannot count.
+            return None
         if kind[0] == "list":
             objects = offset_page_json(drf_request, paginator, compiled, filters)
             body = dumps(paginator.get_paginated_json_response(objects).data)
