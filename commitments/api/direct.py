@@ -30,14 +30,14 @@ import re
 import threading
 
 import orjson
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.urls import get_script_prefix, reverse
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
 from .inputs import check_query_parameters, check_text
-from .read_path import DETAIL_SHAPES, LIST_SHAPES, detail_json
+from .read_path import DETAIL_SHAPES, LIST_SHAPES, detail_json, detail_path, detail_shape
 from .renderers import dumps
 from .throttling import SharedCountThrottle
 
@@ -58,7 +58,7 @@ def routes(script_prefix: str) -> tuple[str, re.Pattern]:
         return "/" + url.removeprefix(script_prefix)
 
     list_path = path_info(reverse("commitment-list"))
-    before, _, after = path_info(reverse("commitment-detail", kwargs={"slug": "-"})).rpartition("-")
+    before, _, after = path_info(detail_path(script_prefix)).rpartition("-")
     return list_path, re.compile(f"{re.escape(before)}({SLUG_PATTERN}){re.escape(after)}")
 
 
@@ -144,7 +144,7 @@ def answer(request, etag: str) -> HttpResponse | None:
             paginator.get_limit(drf_request), paginator.get_offset(drf_request)
             shape, filters = list_shape(drf_request)
             compiled = LIST_SHAPES.get_or_compile(shape, raise_not_compiled)
-        elif DETAIL_SHAPES.get((connection.vendor, drf_request.as_of)) is None:
+        elif DETAIL_SHAPES.get(detail_shape(drf_request.as_of)) is None:
             return None
         if not count_throttles(drf_request, CommitmentViewSet.throttle_classes):
             # Refused (the full stack answers 429: a refusal counts nothing),

@@ -242,12 +242,17 @@ DETAIL_SHAPES = CompiledShapes("detail", 64)
 SLUG_MARK = "\x00slug"
 
 
+def detail_shape(as_of) -> tuple:
+    """Return the key under which DETAIL_SHAPES keeps the detail's statement for `as_of`."""
+    return (connection.vendor, as_of)
+
+
 def detail_json(queryset: Callable[[], QuerySet], slug: str, *, request, as_of) -> bytes | None:
     """Return one commitment of queryset() as JSON bytes, or None; compiled once per `as_of`.
 
     queryset() is called only to compile: building it costs more than the read.
     """
-    key = (connection.vendor, as_of)
+    key = detail_shape(as_of)
     compiled = DETAIL_SHAPES.get(key)
     if compiled is None:
         sql, params = page_sql(queryset().filter(slug=SLUG_MARK)[:1])
