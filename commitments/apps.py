@@ -8,6 +8,8 @@ class CommitmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from .generation import install_after_migrate
+        from . import generation
+        from .api import rendered
 
-        post_migrate.connect(install_after_migrate, sender=self)
+        post_migrate.connect(generation.install_after_migrate, sender=self)
+        post_migrate.connect(rendered.install_after_migrate, sender=self)

@@ -61,12 +61,14 @@ def served_tables() -> list[str]:
     """Return the tables whose writes move the generation, sorted."""
     from simple_history.models import HistoricalChanges
 
+    from .api.rendered import RenderedCommitment
+
     tables = {
         model._meta.db_table
         for model in apps.get_app_config("commitments").get_models()
         if model._meta.managed
         and not model._meta.proxy
-        and model is not DataGeneration
+        and model not in (DataGeneration, RenderedCommitment)
         and not issubclass(model, HistoricalChanges)
     }
     for model in apps.get_app_config("commitments").get_models():

@@ -27,6 +27,8 @@ from django.utils import timezone
 from commitments.choices import Status
 from commitments.models import CommitmentParty, Meeting, Mention
 
+from . import rendered
+
 # The page query selects the commitment's own columns only: what is read from
 # other tables (the meeting, the mention count) is read for the page's rows
 # alone, by the statement around it, rather than for every row the database
@@ -49,19 +51,27 @@ CLOSED = frozenset(Status.closed())
 PAGE_ALIASES = {name: f"c_{name}" for name in PAGE_COLUMNS}
 
 
-def _object_sql(vendor: str) -> str:
-    c = {name: f"p.{alias}" for name, alias in PAGE_ALIASES.items()}
+def overdue_sql(c: dict[str, str]) -> str:
+    """Return the condition for `overdue` over the page columns `c`; the day is its parameter."""
+    closed = ", ".join(f"'{status}'" for status in sorted(CLOSED))
+    return (
+        f"{c['due_date']} IS NOT NULL AND {c['effective_status']} NOT IN ({closed}) "
+        f"AND {c['due_date']} < %s"
+    )
+
+
+def object_fields(vendor: str, c: dict[str, str]) -> list[tuple[str, str]]:
+    """Return each key of a commitment's JSON object with its expression over the page columns `c`.
+
+    Two take parameters: `overdue` the day, and `url` the detail URL's text
+    before and after the slug.
+    """
     party = connection.ops.quote_name(CommitmentParty._meta.db_table)
     mention = connection.ops.quote_name(Mention._meta.db_table)
     meeting = connection.ops.quote_name(Meeting._meta.db_table)
     mentions_count = f"(SELECT COUNT(*) FROM {mention} WHERE commitment_id = {c['id']})"
-    closed = ", ".join(f"'{status}'" for status in sorted(CLOSED))
-    overdue = (
-        f"{c['due_date']} IS NOT NULL AND {c['effective_status']} NOT IN ({closed}) "
-        f"AND {c['due_date']} < %s"
-    )
     if vendor == "sqlite":
-        obj, bool_ = "json_object", "json(CASE WHEN {} THEN 'true' ELSE 'false' END)"
+        bool_ = "json(CASE WHEN {} THEN 'true' ELSE 'false' END)"
         parties = (
             f"json(COALESCE((SELECT json_group_array(json_object('country', country_id, "
             f"'role', role)) FROM {party} WHERE commitment_id = {c['id']}), '[]'))"
@@ -79,7 +89,7 @@ def _object_sql(vendor: str) -> str:
         def stamp(column):
             return f"replace({column}, ' ', 'T') || 'Z'"
     else:
-        obj, bool_ = "json_build_object", "(CASE WHEN {} THEN true ELSE false END)"
+        bool_ = "(CASE WHEN {} THEN true ELSE false END)"
         parties = (
             f"COALESCE((SELECT json_agg(json_build_object('country', country_id, "
             f"'role', role) ORDER BY id) FROM {party} WHERE commitment_id = {c['id']}), "
@@ -101,7 +111,7 @@ def _object_sql(vendor: str) -> str:
             utc = f"({column} AT TIME ZONE 'UTC')"
             return f"replace(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z'"
 
-    fields = [
+    return [
         ("slug", c["slug"]),
         ("title", c["title"]),
         ("description", c["description"]),
@@ -109,7 +119,7 @@ def _object_sql(vendor: str) -> str:
         ("status", c["effective_status"]),
         ("status_date", c["effective_status_date"]),
         ("due_date", c["due_date"]),
-        ("overdue", bool_.format(overdue)),
+        ("overdue", bool_.format(overdue_sql(c))),
         ("parties", parties),
         ("meeting", meeting_object),
         ("origin", origin),
@@ -119,10 +129,22 @@ def _object_sql(vendor: str) -> str:
         ("version", c["version"]),
         ("url", f"%s || {c['slug']} || %s"),
     ]
+
+
+def json_object_sql(vendor: str, fields: list[tuple[str, str]]) -> str:
+    """Return the expression that builds a JSON object of `fields`, as text."""
     pairs = ", ".join(f"'{key}', {expression}" for key, expression in fields)
+    if vendor == "sqlite":
+        return f"json_object({pairs})"
     # As text: psycopg would parse json columns into Python objects.
-    text = "" if vendor == "sqlite" else "::text"
-    return f"SELECT {obj}({pairs}){text} FROM ({{page}}) p"
+    return f"json_build_object({pairs})::text"
+
+
+PAGE = {name: f"p.{alias}" for name, alias in PAGE_ALIASES.items()}
+
+
+def _object_sql(vendor: str) -> str:
+    return f"SELECT {json_object_sql(vendor, object_fields(vendor, PAGE))} FROM ({{page}}) p"
 
 
 OBJECT_SQL = {}
@@ -163,17 +185,27 @@ def detail_path(script_prefix: str) -> str:
 
 
 def render_page(sql: str, params, *, request, as_of: datetime.date | None) -> list[bytes]:
-    """Return each commitment the page SQL selects as JSON bytes, in its order."""
+    """Return each commitment the page SQL selects as JSON bytes, in its order.
+
+    Today's objects are read as the database keeps them rendered (see
+    rendered.py); as of a past day, they are rendered in full.
+    """
     vendor = connection.vendor
     if vendor not in OBJECT_SQL:
-        OBJECT_SQL[vendor] = _object_sql(vendor)
+        OBJECT_SQL[vendor] = (rendered.read_sql(vendor), _object_sql(vendor))
+    stored, full = OBJECT_SQL[vendor]
     day = (as_of or timezone.localdate()).isoformat()
     url = request.build_absolute_uri(detail_path(get_script_prefix()))
     url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
-    statement = OBJECT_SQL[vendor].replace("{page}", sql)
-    # The object's own parameters come before and after the page's in the text.
+    # The object's own parameters come before the page's in the text.
+    arguments = [day, url_prefix, url_suffix, *params]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [day, url_prefix, url_suffix, *params])
+        if as_of is None:
+            cursor.execute(stored.replace("{page}", sql), arguments)
+            objects = [row[0] for row in cursor.fetchall()]
+            if None not in objects:
+                return [item.encode() for item in objects]
+        cursor.execute(full.replace("{page}", sql), arguments)
         return [row[0].encode() for row in cursor.fetchall()]
 
 

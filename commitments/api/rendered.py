@@ -1,0 +1,293 @@
+"""Each commitment's JSON object, kept rendered by the database for the read path.
+
+Building a commitment's JSON object (with its parties, meeting and origin,
+read from three other tables) is most of what a fresh page costs the
+database. Database triggers keep each object rendered in RenderedCommitment,
+in the same transaction as any write to what it shows (the commitment, its
+parties, its mentions, its meeting), whichever way the write comes, as the
+data generation's triggers do. The read path splices in what depends on the
+request: `overdue` (the day) and `url` (scheme, host and script prefix).
+
+A stored object names the code that rendered it (a hash of its SQL). The
+read path uses stored objects only when each of the page's is there and of
+the current code, and otherwise renders the page in full, so a missing or
+older row costs time, never correctness. `migrate` and
+`flush` end by reinstalling the triggers (SQLite drops a table's triggers
+when a migration rebuilds it) and rendering every commitment again.
+
+Reads as of a past day are rendered in full: their status is the timeline's.
+"""
+
+import hashlib
+
+from django.db import connection, connections, migrations, models, transaction
+
+TRIGGER = "commitments_rendered"
+
+
+class RenderedCommitment(models.Model):
+    """A commitment's JSON object but for `overdue` and `url`: the text before and after them."""
+
+    commitment_id = models.BigIntegerField(primary_key=True)
+    code = models.CharField(max_length=16)
+    head = models.TextField()
+    tail = models.TextField()
+
+    class Meta:
+        app_label = "commitments"
+        verbose_name = "rendered commitment"
+
+    def __str__(self):
+        return f"commitment {self.commitment_id} ({self.code})"
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _parts(vendor: str) -> tuple[str, str]:
+    """Return the expressions of the object's text before `overdue` and between it and `url`."""
+    from .read_path import PAGE, json_object_sql, object_fields
+
+    fields = object_fields(vendor, PAGE)
+    keys = [key for key, _ in fields]
+    overdue, url = keys.index("overdue"), keys.index("url")
+    assert url == len(keys) - 1 and 0 < overdue < url - 1, keys
+    head, tail = fields[:overdue], fields[overdue + 1 : url]
+    return json_object_sql(vendor, head), json_object_sql(vendor, tail)
+
+
+def render_code(vendor: str) -> str:
+    """Return the hash of the SQL that renders the stored parts on `vendor`."""
+    return hashlib.sha256("\n".join(_parts(vendor)).encode()).hexdigest()[:16]
+
+
+def source_sql(where: str) -> str:
+    """Return the page columns of the commitments `where` selects, as the page query names them."""
+    from commitments.models import Commitment
+
+    from .read_path import PAGE_ALIASES
+
+    current = {"effective_status": "status", "effective_status_date": "status_date"}
+    columns = ", ".join(
+        f"{_quote(Commitment._meta.get_field(current.get(name, name)).column)} AS {alias}"
+        for name, alias in PAGE_ALIASES.items()
+    )
+    return f"SELECT {columns} FROM {_quote(Commitment._meta.db_table)} WHERE {where}"
+
+
+def render_sql(vendor: str, where: str) -> str:
+    """Return the statement that (re)renders the commitments `where` selects (SQL over columns)."""
+    head, tail = _parts(vendor)
+    table = _quote(RenderedCommitment._meta.db_table)
+    return (
+        f"INSERT INTO {table} (commitment_id, code, head, tail) "
+        f"SELECT c_id, '{render_code(vendor)}', "
+        f"substr(h, 1, length(h) - 1), substr(t, 2, length(t) - 2) "
+        f"FROM (SELECT p.c_id AS c_id, {head} AS h, {tail} AS t FROM ({source_sql(where)}) p) x "
+        f"WHERE true ON CONFLICT (commitment_id) DO UPDATE SET "
+        f"code = excluded.code, head = excluded.head, tail = excluded.tail"
+    )
+
+
+def read_sql(vendor: str) -> str:
+    """Return the statement that gives each commitment of `{page}` as its stored JSON, in order.
+
+    NULL for a commitment without a stored object of this code. Its
+    parameters: the day, the detail URL's text before and after the slug,
+    and then the page's.
+    """
+    from .read_path import PAGE, overdue_sql
+
+    url = "%s || p.c_slug || %s"
+    if vendor == "sqlite":
+        sep, colon, url = ",", ":", f"json_quote({url})"
+    else:
+        sep, colon, url = ", ", " : ", f"to_json({url})::text"
+    table = _quote(RenderedCommitment._meta.db_table)
+    stored = (
+        f"(SELECT r.head || '{sep}\"overdue\"{colon}' || "
+        f"CASE WHEN {overdue_sql(PAGE)} THEN 'true' ELSE 'false' END || '{sep}' || r.tail "
+        f"FROM {table} r WHERE r.commitment_id = p.c_id AND r.code = '{render_code(vendor)}') "
+        f"|| '{sep}\"url\"{colon}' || {url} || '}}'"
+    )
+    return f"SELECT {stored} FROM ({{page}}) p"
+
+
+def _sources():
+    """Return the quoted columns and the tables the triggers read: what an object shows.
+
+    The commitments' id and meeting columns, the tables of parties and
+    mentions with their commitment column, and the commitments' and
+    meetings' tables.
+    """
+    from commitments.models import Commitment, CommitmentParty, Meeting, Mention
+
+    commitment_id = _quote(Commitment._meta.pk.column)
+    meeting_id = _quote(Commitment._meta.get_field("meeting").column)
+    related = {
+        model._meta.db_table: _quote(model._meta.get_field("commitment").column)
+        for model in (CommitmentParty, Mention)
+    }
+    return commitment_id, meeting_id, related, Commitment._meta.db_table, Meeting._meta.db_table
+
+
+def _sqlite_statements() -> list[str]:
+    commitment_id, meeting_id, related, commitments, meetings = _sources()
+    table = _quote(RenderedCommitment._meta.db_table)
+
+    def trigger(on, event, body):
+        name = _quote(f"{on}_{TRIGGER}_{event.lower()}")
+        return f"CREATE TRIGGER {name} AFTER {event} ON {_quote(on)} BEGIN {body}; END"
+
+    def render(where):
+        return render_sql("sqlite", where)
+
+    statements = [
+        trigger(commitments, "INSERT", render(f"{commitment_id} = NEW.id")),
+        trigger(commitments, "UPDATE", render(f"{commitment_id} IN (OLD.id, NEW.id)")),
+        trigger(commitments, "DELETE", f"DELETE FROM {table} WHERE commitment_id = OLD.id"),
+        trigger(meetings, "UPDATE", render(f"{meeting_id} IN (OLD.id, NEW.id)")),
+    ]
+    for name, column in related.items():
+        statements += [
+            trigger(name, "INSERT", render(f"{commitment_id} = NEW.{column}")),
+            trigger(name, "UPDATE", render(f"{commitment_id} IN (OLD.{column}, NEW.{column})")),
+            trigger(name, "DELETE", render(f"{commitment_id} = OLD.{column}")),
+        ]
+    return statements
+
+
+def _postgresql_statements() -> list[str]:
+    commitment_id, meeting_id, related, commitments, meetings = _sources()
+    table = _quote(RenderedCommitment._meta.db_table)
+
+    def render(where):
+        # Writers that touch one commitment's object each lock its row first,
+        # and render in the statement after, which sees what the other
+        # committed: one whose render started from a snapshot without the
+        # other's write would otherwise replace the other's.
+        return (
+            f"PERFORM 1 FROM {_quote(commitments)} WHERE {where} "
+            f"ORDER BY {commitment_id} FOR NO KEY UPDATE; {render_sql('postgresql', where)}"
+        )
+
+    everything = f"DELETE FROM {table}; {render_sql('postgresql', 'true')};"
+    # Statement-level, over the statement's changed rows: a bulk write renders
+    # each commitment it touches once.
+    bodies = {
+        commitments: {
+            "INSERT": render(f"{commitment_id} IN (SELECT id FROM new_rows)"),
+            "UPDATE": render(f"{commitment_id} IN (SELECT id FROM new_rows)"),
+            "DELETE": f"DELETE FROM {table} WHERE commitment_id IN (SELECT id FROM old_rows)",
+        },
+        meetings: {"UPDATE": render(f"{meeting_id} IN (SELECT id FROM new_rows)")},
+    }
+    for name, column in related.items():
+        bodies[name] = {
+            "INSERT": render(f"{commitment_id} IN (SELECT {column} FROM new_rows)"),
+            "UPDATE": render(
+                f"{commitment_id} IN (SELECT {column} FROM new_rows "
+                f"UNION SELECT {column} FROM old_rows)"
+            ),
+            "DELETE": render(f"{commitment_id} IN (SELECT {column} FROM old_rows)"),
+        }
+    transition = {
+        "INSERT": "REFERENCING NEW TABLE AS new_rows",
+        "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "DELETE": "REFERENCING OLD TABLE AS old_rows",
+    }
+    statements = []
+    for name, events in bodies.items():
+        function = f"{TRIGGER}_{name}"
+        branches = "".join(
+            f"ELSIF TG_OP = '{event}' THEN {body}; " for event, body in events.items()
+        )
+        statements.append(
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF TG_OP = 'TRUNCATE' THEN {everything} {branches}END IF; RETURN NULL; END $$"
+        )
+        for event in events:
+            statements.append(
+                f"CREATE TRIGGER {TRIGGER}_{event.lower()} AFTER {event} ON {_quote(name)} "
+                f"{transition[event]} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            )
+        statements.append(
+            f"CREATE TRIGGER {TRIGGER}_truncate AFTER TRUNCATE ON {_quote(name)} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        )
+    return statements
+
+
+def triggers(using: str = "default") -> set[tuple[str, str]]:
+    """Return the (table, event) pairs that carry a rendering trigger."""
+    with connections[using].cursor() as cursor:
+        if connections[using].vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname, t.tgname FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE %s",
+                [f"{TRIGGER}%"],
+            )
+        else:
+            cursor.execute(
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+                [f"%{TRIGGER}%"],
+            )
+        return {(table, name.rsplit("_", 1)[1].upper()) for table, name in cursor.fetchall()}
+
+
+def uninstall(using: str = "default") -> None:
+    """Drop every rendering trigger (and PostgreSQL's functions)."""
+    with connections[using].cursor() as cursor:
+        if connections[using].vendor == "postgresql":
+            for table, event in triggers(using):
+                name = f"{TRIGGER}_{event.lower()}"
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {_quote(table)}")
+            cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE %s", [f"{TRIGGER}\\_%"])
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"DROP FUNCTION IF EXISTS {_quote(name)}()")
+            return
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            [f"%{TRIGGER}%"],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {_quote(name)}")
+
+
+def install(using: str = "default") -> None:
+    """(Re)create the rendering triggers and render every commitment, in one transaction."""
+    connection = connections[using]
+    if RenderedCommitment._meta.db_table not in connection.introspection.table_names():
+        return
+    if connection.vendor == "postgresql":
+        statements = _postgresql_statements()
+    elif connection.vendor == "sqlite":
+        statements = _sqlite_statements()
+    else:
+        raise NotImplementedError(f"No rendering triggers for {connection.vendor}.")
+    table = _quote(RenderedCommitment._meta.db_table)
+    with transaction.atomic(using):
+        uninstall(using)
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(render_sql(connection.vendor, "true"))
+
+
+def install_after_migrate(sender, using="default", **kwargs) -> None:
+    """post_migrate receiver: `migrate` and `flush` both end here."""
+    install(using)
+
+
+def migration_operation() -> "migrations.RunPython":
+    """Return the operation that drops the triggers when a migration removes the table."""
+
+    def forwards(apps, schema_editor):
+        pass  # Installed after `migrate` finishes.
+
+    def backwards(apps, schema_editor):
+        uninstall(schema_editor.connection.alias)
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
