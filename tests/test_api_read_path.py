@@ -6,6 +6,7 @@ import io
 import orjson
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from rest_framework.test import APIRequestFactory
 
 from commitments.api.read_path import commitment_json
@@ -82,3 +83,43 @@ def test_read_path_equals_the_serializer_on_a_generated_corpus(db, as_of):
     assert any(item["due_date"] for item in expected)
     assert any(item["status"] != "announced" for item in expected)
     assert database_json_output(request, as_of) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=4&offset=3",
+        "limit=4&offset=0",
+        "country=KZ&status=announced,formalized&ordering=-status_date&limit=2&offset=1",
+        "ordering=due_date&limit=5&offset=6",
+        "lead=CN&ordering=title&limit=3&offset=2",
+        "limit=4&offset=3&as_of=2023-10-01",
+    ],
+)
+def test_a_deep_page_equals_the_page_read_plainly(
+    api_client, seed_data, monkeypatch, settings, query
+):
+    """PostgreSQL reads a deep page's slugs first (read_path.deep_page_sql): the same page."""
+    from commitments.api import read_path, views
+
+    settings.API_RESPONSE_CACHE = False  # Both reads are made.
+
+    statements = []
+    render_page = read_path.render_page
+
+    def spy(sql, params, **kwargs):
+        statements.append(sql)
+        return render_page(sql, params, **kwargs)
+
+    monkeypatch.setattr(views, "render_page", spy)
+    plain = api_client.get(f"/api/commitments/?{query}")
+    read_path.LIST_SHAPES.clear()
+    monkeypatch.setattr(views, "DEEP_OFFSET", 1)
+    deep = api_client.get(f"/api/commitments/?{query}")
+    assert plain.status_code == deep.status_code == 200
+    assert plain.content == deep.content
+    assert len(plain.json()["results"]) > 0
+    uses_slugs_first = (
+        connection.vendor == "postgresql" and "offset=0" not in query and "as_of" not in query
+    )
+    assert ["unnest" in sql for sql in statements] == [False, uses_slugs_first]

@@ -160,6 +160,33 @@ def page_sql(queryset: QuerySet) -> tuple[str, tuple] | None:
         return None
 
 
+# From this offset on, a PostgreSQL page reads the slugs of its rows first and
+# then the rows: it walks the rows it skips in the slug index alone (an
+# index-only scan, in the default order), rather than fetching each from the
+# table (0.6 ms instead of 2 at offset 5,000 of 10,000), and costs 0.3 ms
+# more than a plain page near the start.
+DEEP_OFFSET = 1000
+
+
+def deep_page_sql(queryset: QuerySet, as_of) -> tuple[str, tuple] | None:
+    """Return the SQL for page_sql()'s columns of a deep page, with `LIMIT %s OFFSET %s` inside.
+
+    None on SQLite, whose index of slugs holds the row ids, as of a day, and
+    for an empty queryset.
+    """
+    if connection.vendor != "postgresql" or as_of is not None:
+        return None
+    try:
+        slugs, params = queryset.values("slug").query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return (
+        f"SELECT p.* FROM unnest(ARRAY({slugs} LIMIT %s OFFSET %s)) WITH ORDINALITY AS k(slug, n) "
+        f"JOIN ({rendered.source_sql('true')}) p ON p.c_slug = k.slug ORDER BY k.n",
+        params,
+    )
+
+
 def count_sql(queryset: QuerySet) -> tuple[str, tuple] | None:
     """Return the SQL and parameters that count a queryset's rows; None if it is empty."""
     try:

@@ -42,9 +42,11 @@ from .inputs import parse_date
 from .pagination import CommitmentPagination
 from .permissions import OpenReadUnlessLoginRequired
 from .read_path import (
+    DEEP_OFFSET,
     LIST_SHAPES,
     commitment_json,
     count_sql,
+    deep_page_sql,
     detail_json,
     page_sql,
     render_page,
@@ -147,19 +149,19 @@ def list_shape(request) -> tuple[tuple, tuple]:
 
 def offset_page_json(request, paginator, compiled, filters) -> list[bytes]:
     """Return the page of a compiled shape that `limit` and `offset` ask for, as JSON objects."""
-    select, counter = compiled
+    select, counter, deep = compiled
     paginator.request = request
     count = paginator.cached_count(lambda: run_count(counter), filters)
     bounds = paginator.page_bounds(request, count)
     if select is None or bounds is None:
         return []
-    sql, params = select
-    return render_page(
-        f"{sql} LIMIT %s OFFSET %s",
-        [*params, bounds[1], bounds[0]],
-        request=request,
-        as_of=request.as_of,
-    )
+    offset, limit = bounds
+    if deep is not None and offset >= DEEP_OFFSET:
+        sql, params = deep
+    else:
+        sql, params = select
+        sql = f"{sql} LIMIT %s OFFSET %s"
+    return render_page(sql, [*params, limit, offset], request=request, as_of=request.as_of)
 
 
 @extend_schema_view(
@@ -255,7 +257,7 @@ class CommitmentViewSet(
 
         def compile_shape():
             queryset = self.filter_queryset(self.get_queryset())
-            return page_sql(queryset), count_sql(queryset)
+            return page_sql(queryset), count_sql(queryset), deep_page_sql(queryset, request.as_of)
 
         compiled = LIST_SHAPES.get_or_compile(shape, compile_shape)
         return offset_page_json(request, self.paginator, compiled, filters)
