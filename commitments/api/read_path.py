@@ -214,8 +214,8 @@ def detail_path(script_prefix: str) -> str:
 def render_page(sql: str, params, *, request, as_of: datetime.date | None) -> list[bytes]:
     """Return each commitment the page SQL selects as JSON bytes, in its order.
 
-    Today's objects are read as the database keeps them rendered (see
-    rendered.py); as of a past day, they are rendered in full.
+    The objects are read as the database keeps them rendered (rendered.py),
+    or rendered in full when one of the page's is not.
     """
     vendor = connection.vendor
     if vendor not in OBJECT_SQL:
@@ -227,11 +227,10 @@ def render_page(sql: str, params, *, request, as_of: datetime.date | None) -> li
     # The object's own parameters come before the page's in the text.
     arguments = [day, url_prefix, url_suffix, *params]
     with connection.cursor() as cursor:
-        if as_of is None:
-            cursor.execute(stored.replace("{page}", sql), arguments)
-            objects = [row[0] for row in cursor.fetchall()]
-            if None not in objects:
-                return [item.encode() for item in objects]
+        cursor.execute(stored.replace("{page}", sql), arguments)
+        objects = [row[0] for row in cursor.fetchall()]
+        if None not in objects:
+            return [item.encode() for item in objects]
         cursor.execute(full.replace("{page}", sql), arguments)
         return [row[0].encode() for row in cursor.fetchall()]
 

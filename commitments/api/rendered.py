@@ -6,16 +6,15 @@ database. Database triggers keep each object rendered in RenderedCommitment,
 in the same transaction as any write to what it shows (the commitment, its
 parties, its mentions, its meeting), whichever way the write comes, as the
 data generation's triggers do. The read path splices in what depends on the
-request: `overdue` (the day) and `url` (scheme, host and script prefix).
+request: the status as of the day asked for, `overdue` (the day) and `url`
+(scheme, host and script prefix).
 
 A stored object names the code that rendered it (a hash of its SQL). The
 read path uses stored objects only when each of the page's is there and of
 the current code, and otherwise renders the page in full, so a missing or
-older row costs time, never correctness. `migrate` and
-`flush` end by reinstalling the triggers (SQLite drops a table's triggers
-when a migration rebuilds it) and rendering every commitment again.
-
-Reads as of a past day are rendered in full: their status is the timeline's.
+older row costs time, never correctness. `migrate` and `flush` end by
+reinstalling the triggers (SQLite drops a table's triggers when a migration
+rebuilds it) and rendering every commitment again.
 """
 
 import hashlib
@@ -26,7 +25,7 @@ TRIGGER = "commitments_rendered"
 
 
 class RenderedCommitment(models.Model):
-    """A commitment's JSON object but for `overdue` and `url`: the text before and after them."""
+    """A commitment's JSON object, but for what a read splices in: the text before and after."""
 
     commitment_id = models.BigIntegerField(primary_key=True)
     code = models.CharField(max_length=16)
@@ -45,15 +44,20 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+# What a read splices in, between the stored head and tail: what depends on
+# the day asked for (the status as of it) and on the request (`url`, last).
+SPLICED = ("status", "status_date", "due_date", "overdue")
+
+
 def _parts(vendor: str) -> tuple[str, str]:
-    """Return the expressions of the object's text before `overdue` and between it and `url`."""
+    """Return the expressions of the object's text before SPLICED and between it and `url`."""
     from .read_path import PAGE, json_object_sql, object_fields
 
     fields = object_fields(vendor, PAGE)
     keys = [key for key, _ in fields]
-    overdue, url = keys.index("overdue"), keys.index("url")
-    assert url == len(keys) - 1 and 0 < overdue < url - 1, keys
-    head, tail = fields[:overdue], fields[overdue + 1 : url]
+    first, url = keys.index(SPLICED[0]), keys.index("url")
+    assert keys[first : first + len(SPLICED)] == list(SPLICED) and url == len(keys) - 1, keys
+    head, tail = fields[:first], fields[first + len(SPLICED) : url]
     return json_object_sql(vendor, head), json_object_sql(vendor, tail)
 
 
@@ -95,20 +99,27 @@ def read_sql(vendor: str) -> str:
 
     NULL for a commitment without a stored object of this code. Its
     parameters: the day, the detail URL's text before and after the slug,
-    and then the page's.
+    and then the page's. The page's status columns are those of the day
+    asked for, as page_sql() selects them.
     """
     from .read_path import PAGE, overdue_sql
 
-    url = "%s || p.c_slug || %s"
     if vendor == "sqlite":
-        sep, colon, url = ",", ":", f"json_quote({url})"
+        sep, colon, quote = ",", ":", "json_quote({})"
     else:
-        sep, colon, url = ", ", " : ", f"to_json({url})::text"
+        sep, colon, quote = ", ", " : ", "COALESCE(to_json({})::text, 'null')"
+    spliced = {
+        "status": quote.format(PAGE["effective_status"]),
+        "status_date": quote.format(PAGE["effective_status_date"]),
+        "due_date": quote.format(PAGE["due_date"]),
+        "overdue": f"CASE WHEN {overdue_sql(PAGE)} THEN 'true' ELSE 'false' END",
+    }
+    middle = " || ".join(f"'{sep}\"{key}\"{colon}' || {spliced[key]}" for key in SPLICED)
+    url = quote.format(f"%s || {PAGE['slug']} || %s")
     table = _quote(RenderedCommitment._meta.db_table)
     stored = (
-        f"(SELECT r.head || '{sep}\"overdue\"{colon}' || "
-        f"CASE WHEN {overdue_sql(PAGE)} THEN 'true' ELSE 'false' END || '{sep}' || r.tail "
-        f"FROM {table} r WHERE r.commitment_id = p.c_id AND r.code = '{render_code(vendor)}') "
+        f"(SELECT r.head || {middle} || '{sep}' || r.tail FROM {table} r "
+        f"WHERE r.commitment_id = {PAGE['id']} AND r.code = '{render_code(vendor)}') "
         f"|| '{sep}\"url\"{colon}' || {url} || '}}'"
     )
     return f"SELECT {stored} FROM ({{page}}) p"
