@@ -27,6 +27,8 @@ import secrets
 from django.apps import apps
 from django.db import InterfaceError, OperationalError, connections, migrations, models
 
+from .triggers import drop_sqlite_triggers, uninstalled_backwards
+
 SLOTS = 16
 EPOCH_SLOT = -1
 TRIGGER = "commitments_generation"
@@ -210,24 +212,12 @@ def uninstall(using: str = "default") -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {quote(table)}")
             cursor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
             return
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
-            [f"%{TRIGGER}%"],
-        )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")
+        drop_sqlite_triggers(cursor, quote, TRIGGER)
 
 
-def migration_operation() -> "migrations.RunPython":
+def migration_operation() -> migrations.RunPython:
     """Return the operation that undoes the triggers when a migration removes the counter."""
-
-    def forwards(apps, schema_editor):
-        pass  # Installed after `migrate` finishes, on every table there is then.
-
-    def backwards(apps, schema_editor):
-        uninstall(schema_editor.connection.alias)
-
-    return migrations.RunPython(forwards, backwards, elidable=False)
+    return uninstalled_backwards(uninstall)
 
 
 def triggered_tables(using: str = "default") -> set[str]:

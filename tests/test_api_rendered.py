@@ -240,6 +240,53 @@ def test_install_renders_what_was_written_without_the_triggers(seed_data):
     assert_rendered_current()
 
 
+def test_install_restores_one_table_s_lost_triggers_and_renders_again(seed_data):
+    """SQLite drops the triggers of the one table a migration rebuilds."""
+    party_table = CommitmentParty._meta.db_table
+    with connection.cursor() as cursor:
+        for table, name in rendered._installed("default"):
+            if table == party_table:
+                cursor.execute(
+                    f"DROP TRIGGER {connection.ops.quote_name(name)} ON {table}"
+                    if connection.vendor == "postgresql"
+                    else f"DROP TRIGGER {connection.ops.quote_name(name)}"
+                )
+    assert {table for table, _ in rendered.triggers()} == {
+        Commitment._meta.db_table,
+        Mention._meta.db_table,
+        Meeting._meta.db_table,
+    }
+    visa = Commitment.objects.get(slug=VISA)
+    CommitmentParty.objects.filter(commitment=visa).delete()
+    rendered.install()
+    assert party_table in {table for table, _ in rendered.triggers()}
+    assert_rendered_current()
+
+
+@pytest.mark.parametrize("stale", ["other code", "missing", "orphan"])
+def test_install_renders_again_when_an_object_is_not_the_current_code_s(seed_data, stale):
+    visa = Commitment.objects.get(slug=VISA)
+    stored = RenderedCommitment.objects.filter(commitment_id=visa.pk)
+    if stale == "other code":
+        stored.update(code="older", head='{"slug":"older"')
+    elif stale == "missing":
+        stored.delete()
+    else:
+        RenderedCommitment.objects.create(commitment_id=10**12, code="x", head="{", tail="}")
+    rendered.install()
+    assert_rendered_current()
+
+
+def test_install_when_all_is_current_only_checks(seed_data, django_assert_max_num_queries):
+    before = rendered._installed("default")
+    assert all(rendered._installation(connection.vendor)[1] == before for _ in range(2))
+    with django_assert_max_num_queries(5) as captured:
+        rendered.install()
+    assert not [q for q in captured.captured_queries if "CREATE" in q["sql"].upper()]
+    assert rendered._installed("default") == before
+    assert_rendered_current()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_flush_and_a_restore_from_backup_leave_the_objects_current(seed_data, tmp_path):
     backup = tmp_path / "backup.json"

@@ -12,14 +12,22 @@ request: the status as of the day asked for, `overdue` (the day) and `url`
 A stored object names the code that rendered it (a hash of its SQL). The
 read path uses stored objects only when each of the page's is there and of
 the current code, and otherwise renders the page in full, so a missing or
-older row costs time, never correctness. `migrate` and `flush` end by
-reinstalling the triggers (SQLite drops a table's triggers when a migration
-rebuilds it) and rendering every commitment again.
+older row costs time, never correctness.
+
+The triggers' names carry a hash of the statements that create them. `migrate`
+and `flush` end by checking that every trigger of the current code is there
+and every commitment has an object of its code; if not (SQLite drops a
+table's triggers when a migration rebuilds it; a release changes the
+rendering), they reinstall the triggers and render every commitment again.
 """
 
 import hashlib
 
 from django.db import connection, connections, migrations, models, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
+
+from commitments.triggers import drop_sqlite_triggers, uninstalled_backwards
 
 TRIGGER = "commitments_rendered"
 
@@ -67,17 +75,18 @@ def render_code(vendor: str) -> str:
 
 
 def source_sql(where: str) -> str:
-    """Return the page columns of the commitments `where` selects, as the page query names them."""
+    """Return the page columns of the commitments `where` selects, as the page query names them.
+
+    Their current status, compiled from the page query itself (read_path.page_sql).
+    """
     from commitments.models import Commitment
 
-    from .read_path import PAGE_ALIASES
+    from .read_path import page_sql
 
-    current = {"effective_status": "status", "effective_status_date": "status_date"}
-    columns = ", ".join(
-        f"{_quote(Commitment._meta.get_field(current.get(name, name)).column)} AS {alias}"
-        for name, alias in PAGE_ALIASES.items()
-    )
-    return f"SELECT {columns} FROM {_quote(Commitment._meta.db_table)} WHERE {where}"
+    selected = RawSQL(where, (), output_field=BooleanField())
+    sql, params = page_sql(Commitment.objects.with_status(None).order_by().filter(selected))
+    assert not params, params
+    return sql
 
 
 def render_sql(vendor: str, where: str) -> str:
@@ -143,13 +152,15 @@ def _sources():
     return commitment_id, meeting_id, related, Commitment._meta.db_table, Meeting._meta.db_table
 
 
-def _sqlite_statements() -> list[str]:
+def _sqlite_statements(prefix: str) -> tuple[list[str], set[tuple[str, str]]]:
     commitment_id, meeting_id, related, commitments, meetings = _sources()
     table = _quote(RenderedCommitment._meta.db_table)
+    names = set()
 
     def trigger(on, event, body):
-        name = _quote(f"{on}_{TRIGGER}_{event.lower()}")
-        return f"CREATE TRIGGER {name} AFTER {event} ON {_quote(on)} BEGIN {body}; END"
+        name = f"{on}_{prefix}_{event.lower()}"
+        names.add((on, name))
+        return f"CREATE TRIGGER {_quote(name)} AFTER {event} ON {_quote(on)} BEGIN {body}; END"
 
     def render(where):
         return render_sql("sqlite", where)
@@ -166,10 +177,10 @@ def _sqlite_statements() -> list[str]:
             trigger(name, "UPDATE", render(f"{commitment_id} IN (OLD.{column}, NEW.{column})")),
             trigger(name, "DELETE", render(f"{commitment_id} = OLD.{column}")),
         ]
-    return statements
+    return statements, names
 
 
-def _postgresql_statements() -> list[str]:
+def _postgresql_statements(prefix: str) -> tuple[list[str], set[tuple[str, str]]]:
     commitment_id, meeting_id, related, commitments, meetings = _sources()
     table = _quote(RenderedCommitment._meta.db_table)
 
@@ -208,9 +219,9 @@ def _postgresql_statements() -> list[str]:
         "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
         "DELETE": "REFERENCING OLD TABLE AS old_rows",
     }
-    statements = []
+    statements, names = [], set()
     for name, events in bodies.items():
-        function = f"{TRIGGER}_{name}"
+        function = f"{prefix}_{name}"
         branches = "".join(
             f"ELSIF TG_OP = '{event}' THEN {body}; " for event, body in events.items()
         )
@@ -218,67 +229,103 @@ def _postgresql_statements() -> list[str]:
             f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             f"BEGIN IF TG_OP = 'TRUNCATE' THEN {everything} {branches}END IF; RETURN NULL; END $$"
         )
-        for event in events:
+        for event in [*events, "TRUNCATE"]:
+            trigger = f"{prefix}_{event.lower()}"
+            names.add((name, trigger))
             statements.append(
-                f"CREATE TRIGGER {TRIGGER}_{event.lower()} AFTER {event} ON {_quote(name)} "
-                f"{transition[event]} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+                f"CREATE TRIGGER {trigger} AFTER {event} ON {_quote(name)} "
+                f"{transition.get(event, '')} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
             )
-        statements.append(
-            f"CREATE TRIGGER {TRIGGER}_truncate AFTER TRUNCATE ON {_quote(name)} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
-        )
-    return statements
+    return statements, names
 
 
-def triggers(using: str = "default") -> set[tuple[str, str]]:
-    """Return the (table, event) pairs that carry a rendering trigger."""
+def _installation(vendor: str) -> tuple[list[str], set[tuple[str, str]]]:
+    """Return the statements that create the current code's triggers, and their (table, name)s.
+
+    The names end in a hash of the statements, so that names alone tell
+    whether the triggers in a database are the current code's.
+    """
+    if vendor == "postgresql":
+        build = _postgresql_statements
+    elif vendor == "sqlite":
+        build = _sqlite_statements
+    else:
+        raise NotImplementedError(f"No rendering triggers for {vendor}.")
+    statements, _ = build(TRIGGER)
+    fingerprint = hashlib.sha256("\n".join(statements).encode()).hexdigest()[:8]
+    return build(f"{TRIGGER}_{fingerprint}")
+
+
+def _installed(using: str) -> set[tuple[str, str]]:
+    """Return the (table, name) of each rendering trigger in the database."""
     with connections[using].cursor() as cursor:
         if connections[using].vendor == "postgresql":
             cursor.execute(
                 "SELECT c.relname, t.tgname FROM pg_trigger t "
-                "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE %s",
-                [f"{TRIGGER}%"],
+                "JOIN pg_class c ON c.oid = t.tgrelid WHERE starts_with(t.tgname, %s)",
+                [TRIGGER],
             )
         else:
             cursor.execute(
-                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
-                [f"%{TRIGGER}%"],
+                "SELECT tbl_name, name FROM sqlite_master "
+                "WHERE type = 'trigger' AND instr(name, %s) > 0",
+                [TRIGGER],
             )
-        return {(table, name.rsplit("_", 1)[1].upper()) for table, name in cursor.fetchall()}
+        return set(cursor.fetchall())
+
+
+def triggers(using: str = "default") -> set[tuple[str, str]]:
+    """Return the (table, event) pairs that carry a rendering trigger."""
+    return {(table, name.rsplit("_", 1)[1].upper()) for table, name in _installed(using)}
 
 
 def uninstall(using: str = "default") -> None:
     """Drop every rendering trigger (and PostgreSQL's functions)."""
-    with connections[using].cursor() as cursor:
-        if connections[using].vendor == "postgresql":
-            for table, event in triggers(using):
-                name = f"{TRIGGER}_{event.lower()}"
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {_quote(table)}")
-            cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE %s", [f"{TRIGGER}\\_%"])
-            for (name,) in cursor.fetchall():
-                cursor.execute(f"DROP FUNCTION IF EXISTS {_quote(name)}()")
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            drop_sqlite_triggers(cursor, _quote, TRIGGER)
             return
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
-            [f"%{TRIGGER}%"],
-        )
+        for table, name in _installed(using):
+            cursor.execute(f"DROP TRIGGER IF EXISTS {_quote(name)} ON {_quote(table)}")
+        cursor.execute("SELECT proname FROM pg_proc WHERE starts_with(proname, %s)", [TRIGGER])
         for (name,) in cursor.fetchall():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {_quote(name)}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {_quote(name)}()")
+
+
+def _is_current(using: str, names: set[tuple[str, str]]) -> bool:
+    """Tell whether the database holds these triggers alone and an object of this code for each."""
+    from commitments.models import Commitment
+
+    if _installed(using) != names:
+        return False
+    vendor = connections[using].vendor
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM {_quote(Commitment._meta.db_table)}) = "
+            f"(SELECT count(*) FROM {_quote(RenderedCommitment._meta.db_table)} WHERE code = %s) "
+            f"AND NOT EXISTS (SELECT 1 FROM {_quote(RenderedCommitment._meta.db_table)} "
+            f"WHERE code <> %s)",
+            [render_code(vendor)] * 2,
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def install(using: str = "default") -> None:
-    """(Re)create the rendering triggers and render every commitment, in one transaction."""
+    """Make the current code's triggers and objects the database's, in one transaction.
+
+    Nothing to do (but a check) when they already are, as after most
+    `flush`es and `migrate`s; otherwise the triggers are replaced and every
+    commitment rendered again.
+    """
     connection = connections[using]
     if RenderedCommitment._meta.db_table not in connection.introspection.table_names():
         return
-    if connection.vendor == "postgresql":
-        statements = _postgresql_statements()
-    elif connection.vendor == "sqlite":
-        statements = _sqlite_statements()
-    else:
-        raise NotImplementedError(f"No rendering triggers for {connection.vendor}.")
+    statements, names = _installation(connection.vendor)
     table = _quote(RenderedCommitment._meta.db_table)
     with transaction.atomic(using):
+        if _is_current(using, names):
+            return
         uninstall(using)
         with connection.cursor() as cursor:
             for statement in statements:
@@ -292,13 +339,6 @@ def install_after_migrate(sender, using="default", **kwargs) -> None:
     install(using)
 
 
-def migration_operation() -> "migrations.RunPython":
+def migration_operation() -> migrations.RunPython:
     """Return the operation that drops the triggers when a migration removes the table."""
-
-    def forwards(apps, schema_editor):
-        pass  # Installed after `migrate` finishes.
-
-    def backwards(apps, schema_editor):
-        uninstall(schema_editor.connection.alias)
-
-    return migrations.RunPython(forwards, backwards, elidable=False)
+    return uninstalled_backwards(uninstall)
