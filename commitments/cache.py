@@ -37,6 +37,7 @@ class BoundedFileBasedCache(FileBasedCache):
         super().__init__(dir, params)
         self.max_bytes = int(params.get("OPTIONS", {}).get("MAX_BYTES", 64 * 2**20))
         self._written = 0
+        self._sizes = {}  # File name: (mtime, size), as this instance's last pass found them.
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         """Write the entry to a temporary file and rename it over the key's: readers never see half.
@@ -104,29 +105,43 @@ class BoundedFileBasedCache(FileBasedCache):
     def cull_to_budget(self) -> None:
         """Delete the oldest entries until the folder is under budget, and orphaned writes.
 
-        One pass over the folder: it holds thousands of entries, and every
-        worker runs this as it writes.
+        One pass over the folder, which holds thousands of entries; every
+        writer runs this as it writes. A file met in an earlier pass is not
+        looked at again (a stat() of each was most of a pass's time): an
+        entry's name holds its key, and a key's bytes are those of one
+        generation's answer, so a file rewritten since then has about the
+        same size, and is at worst deleted a little earlier than its turn.
         """
         orphaned_before = time.time() - self.ORPHAN_SECONDS
-        files = []
+        known, sizes = self._sizes, {}
         try:
-            entries = list(os.scandir(self._dir))
+            names = os.listdir(self._dir)
         except FileNotFoundError:
             return
-        for entry in entries:
-            with contextlib.suppress(OSError):
-                if entry.name.endswith(self.cache_suffix):
-                    stat = entry.stat()
-                    files.append((stat.st_mtime, stat.st_size, entry.path))
-                elif entry.name.endswith(".tmp") and entry.stat().st_mtime < orphaned_before:
-                    os.remove(entry.path)
-        total = sum(size for _, size, _ in files)
+        for name in names:
+            if name.endswith(self.cache_suffix):
+                value = known.get(name)
+                if value is None:
+                    try:
+                        stat = os.stat(os.path.join(self._dir, name))
+                    except OSError:  # Deleted since the listing.
+                        continue
+                    value = (stat.st_mtime, stat.st_size)
+                sizes[name] = value
+            elif name.endswith(".tmp"):
+                path = os.path.join(self._dir, name)
+                with contextlib.suppress(OSError):
+                    if os.stat(path).st_mtime < orphaned_before:
+                        os.remove(path)
+        self._sizes = sizes
+        total = sum(size for _, size in sizes.values())
         if total <= self.max_bytes:
             return
-        for _, size, name in sorted(files):
+        for (_, size), name in sorted((value, name) for name, value in sizes.items()):
             if total <= self.max_bytes * 0.8:
                 break
-            self._delete(name)
+            self._delete(os.path.join(self._dir, name))
+            del sizes[name]
             total -= size
 
 

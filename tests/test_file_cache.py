@@ -78,6 +78,24 @@ def test_the_folder_stays_within_its_budget(tmp_path, size):
     assert cache.get("entry-99") == b"z" * size
 
 
+def test_writers_sharing_a_folder_count_each_other_s_files(tmp_path):
+    """A pass remembers the sizes it has seen; what others wrote since is weighed too."""
+    size = 10_000
+    writers = [
+        BoundedFileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_BYTES": 20 * size}})
+        for _ in range(3)
+    ]
+    for number in range(150):
+        writers[number % 3].set(f"entry-{number}", b"z" * size, 60)
+    writers[0].cull_to_budget()
+    total = sum(path.stat().st_size for path in tmp_path.iterdir())
+    assert total <= 20 * size
+    # The newest entries stay, whoever wrote them.
+    assert all(writer.get("entry-149") == b"z" * size for writer in writers)
+    assert writers[1].get("entry-148") == b"z" * size
+    assert writers[0].get("entry-0") is None
+
+
 def test_culling_removes_the_temporary_files_of_writes_that_never_finished(tmp_path):
     cache = BoundedFileBasedCache(str(tmp_path), {"OPTIONS": {"MAX_BYTES": 2**20}})
     cache.set("kept", b"k", 60)
