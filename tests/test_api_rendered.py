@@ -70,10 +70,10 @@ def save_commitment():
     visa.save()
 
 
-def record_status_update(evidence=None):
+def record_status_update(status=Status.COMPLETED, day=datetime.date(2023, 11, 10)):
     Commitment.objects.get(slug=VISA).record_status_update(
-        status=Status.COMPLETED,
-        effective_date=datetime.date(2023, 11, 10),
+        status=status,
+        effective_date=day,
         evidence_url="https://example.org/done",
         evidence_title="Done",
         evidence_publisher="Example",
@@ -198,14 +198,7 @@ def test_loaddata_keeps_the_stored_objects_current(seed_data):
 def test_the_read_path_reads_the_stored_object_with_the_status_of_the_day_asked_for(seed_data):
     """Shown by a stored object changed behind the triggers' back."""
     visa = Commitment.objects.get(slug=VISA)
-    visa.record_status_update(
-        status=Status.FORMALIZED,
-        effective_date=datetime.date(2023, 9, 1),
-        evidence_url="https://example.org/signed",
-        evidence_title="Signed",
-        evidence_publisher="Example",
-        evidence_excerpt="signed",
-    )
+    record_status_update(Status.FORMALIZED, datetime.date(2023, 9, 1))
     RenderedCommitment.objects.filter(commitment_id=visa.pk).update(head='{"slug":"stored"')
     request = APIRequestFactory().get("/api/commitments/")
     for as_of, status in ((None, "formalized"), (datetime.date(2023, 5, 1), "announced")):
