@@ -212,6 +212,22 @@ def test_a_cache_hit_runs_no_query_but_the_generation(
         assert api_client.get(LIST).status_code == 200
 
 
+def test_a_fresh_read_is_stored_once_its_response_is_sent(seed_data, rf):
+    from django.core.cache import caches
+
+    from commitments.api.caching import CACHE_ALIAS, ApiResponseCacheMiddleware, request_digest
+    from config.wsgi import application
+
+    request = rf.get(LIST)
+    response = ApiResponseCacheMiddleware(application.get_response)(request)
+    assert response.status_code == 200
+    cache = caches[CACHE_ALIAS]
+    key = f"api:{request_digest(request, 'anonymous')}"
+    assert cache.get(key) is None  # Nothing written before the server has sent it.
+    response.close()  # What the server does once the body is sent.
+    assert cache.get(key)[2] == response.content
+
+
 def counts(sql: str) -> bool:
     return sql.upper().startswith("SELECT COUNT(")
 

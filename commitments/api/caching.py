@@ -150,6 +150,18 @@ def not_modified_for_view(etag: str, request) -> HttpResponse:
     return not_modified(etag, PRIVATE if has_credentials(request) else PUBLIC)
 
 
+def after_sending(response, function) -> None:
+    """Call function() once the server has sent the response, rather than before.
+
+    The server closes every response once it has sent it, and Django then
+    calls each of the response's closers (FileResponse closes its file this
+    way): a write to the cache there keeps a fresh read's client from
+    waiting on the disk or Redis. A request the same key answers meanwhile
+    is a miss, as it would have been a moment earlier.
+    """
+    response._resource_closers.append(function)
+
+
 class ApiResponseCacheMiddleware:
     """Answer anonymous API reads from the shared cache, before any other middleware."""
 
@@ -197,7 +209,8 @@ class ApiResponseCacheMiddleware:
         if self.cacheable(response):
             if answered is None:
                 self.direct.learn(request, response)
-            cache.set(key, (response.status_code, list(response.items()), response.content))
+            entry = (response.status_code, list(response.items()), response.content)
+            after_sending(response, lambda: cache.set(key, entry))
         return response
 
     def cacheable(self, response) -> bool:
