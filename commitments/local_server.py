@@ -12,12 +12,6 @@ import urllib.request
 from django.conf import settings
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn(
     environment: dict[str, str],
     *,
@@ -29,20 +23,29 @@ def start_gunicorn(
     """Start gunicorn with `environment` over this process's own; return it and its base URL.
 
     It serves the WSGI callable `app` and listens on `port` of 127.0.0.1, or
-    on a free one when none is given.
+    on a free one when none is given. The socket is bound here and handed to
+    gunicorn, so that two servers started at once (parallel test workers)
+    never pick the same free port.
     """
-    port = port or free_port()
-    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", app,
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--threads", str(threads),
-            "--worker-class", "gthread", "--log-level", "warning",
-        ],
-        cwd=settings.BASE_DIR,
-        env={**inherited, **environment},
-    )  # fmt: skip
+    listener = socket.socket()
+    try:
+        listener.bind(("127.0.0.1", port or 0))
+        listener.listen(128)
+        port = listener.getsockname()[1]
+        inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", app,
+                "--bind", f"fd://{listener.fileno()}",
+                "--workers", str(workers), "--threads", str(threads),
+                "--worker-class", "gthread", "--log-level", "warning",
+            ],
+            cwd=settings.BASE_DIR,
+            env={**inherited, **environment},
+            pass_fds=[listener.fileno()],
+        )  # fmt: skip
+    finally:
+        listener.close()  # gunicorn holds its own copy.
     return process, f"http://127.0.0.1:{port}"
 
 
