@@ -50,8 +50,11 @@ check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) build_fixtures --check
 
+# One test process per core (pytest-xdist): each has its own test database,
+# cache folder or Redis prefix, and free ports.
+PYTEST_WORKERS ?= auto
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: lint check pytest
 
