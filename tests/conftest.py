@@ -6,8 +6,9 @@ from importlib import import_module
 import pytest
 
 from tests.factories import CommitmentFactory, MentionFactory, UserFactory
+from tests.seed import SeedLoader
 
-SEED_FIXTURES = ["countries", "officials", "sources", "meetings", "commitments"]
+SEED = SeedLoader()
 
 
 @pytest.fixture(autouse=True)
@@ -31,10 +32,8 @@ def empty_response_cache():
 
 @pytest.fixture
 def seed_data(roles):
-    """Load the fixtures built from the seed readout."""
-    from django.core.management import call_command
-
-    call_command("loaddata", *SEED_FIXTURES, verbosity=0)
+    """Load the fixtures built from the seed readout (tests/seed.py says how)."""
+    SEED.load()
 
 
 @pytest.fixture

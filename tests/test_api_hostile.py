@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from commitments.models import Commitment, StatusUpdate
-from tests.conftest import SEED_FIXTURES
+from tests.seed import SEED_FIXTURES
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from rest_framework.authtoken.models import Token
 
 from commitments.backup import backed_up_models
 from commitments.models import Commitment, StatusUpdate
-from tests.conftest import SEED_FIXTURES
 from tests.factories import UserFactory
+from tests.seed import SEED_FIXTURES
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "sqlite"])
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from commitments.models import Commitment, StatusUpdate
 from commitments.resources import CommitmentResource
-from tests.conftest import SEED_FIXTURES
+from tests.seed import SEED_FIXTURES
 
 # serialized_rollback: the flush between tests would drop the groups the
 # data migration created.

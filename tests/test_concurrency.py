@@ -9,8 +9,8 @@ from django.db import connection, connections
 from django.test import Client
 
 from commitments.models import Commitment, StatusUpdate
-from tests.conftest import SEED_FIXTURES
 from tests.factories import UserFactory
+from tests.seed import SEED_FIXTURES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

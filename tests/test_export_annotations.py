@@ -23,7 +23,7 @@ from commitments.models import (
     Mention,
     SourceDocument,
 )
-from tests.conftest import SEED_FIXTURES
+from tests.seed import SEED_FIXTURES
 
 SEEDS = Path(settings.BASE_DIR) / "seeds"
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from commitments.choices import PartyRole, Status
 from commitments.generation import DataGeneration
 from commitments.models import Commitment, Meeting, Mention, Official
-from tests.conftest import SEED_FIXTURES
+from tests.seed import SEED_FIXTURES
 
 pytestmark = pytest.mark.django_db
 

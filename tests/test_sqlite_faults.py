@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from commitments.models import StatusUpdate
-from tests.conftest import SEED_FIXTURES
+from tests.seed import SEED_FIXTURES
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from tests.conftest import SEED_FIXTURES
+from tests.seed import SEED_FIXTURES
 
 
 @pytest.fixture(scope="module")

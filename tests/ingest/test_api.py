@@ -19,7 +19,7 @@ from commitments.choices import ReviewState
 from commitments.ingest import services
 from commitments.ingest.models import Proposal, ProposedMeeting
 from commitments.models import Commitment, Meeting, Mention, SourceDocument
-from tests.conftest import SEED_FIXTURES
+from tests.seed import SEED_FIXTURES
 from tests.test_api_hostile import (
     HOSTILE_JSON,
     HOSTILE_LOOKUPS,

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from commitments.demo_timeline import DEMO_FIXTURE, record_demo_timeline
-from tests.conftest import SEED_FIXTURES
+from tests.seed import SEED_FIXTURES
 
 XIAN = "2023-04-27-xian-4th-china-central-asia-foreign-ministers-meeting"
 # Two cut-offs of the demo timeline: "interim", after the visa agreement was
