@@ -6,7 +6,8 @@ machine and costs no database write, but its `add` and `incr` read and then
 write, so two processes can both win an `add`. This backend serialises those
 two under an exclusive lock on one file in the cache folder, and adds
 `update`, a read and rewrite in place under a lock of the key's own file. Teams that run
-Redis set REDIS_URL instead (config/settings/base.py), where both are atomic.
+Redis set REDIS_URL instead (config/settings/base.py), where both are atomic,
+and PrefixedRedisCache keeps `clear` to the cache's own keys.
 """
 
 import contextlib
@@ -14,11 +15,13 @@ import fcntl
 import io
 import os
 import pickle
+import re
 import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.redis import RedisCache
 
 
 class BoundedFileBasedCache(FileBasedCache):
@@ -196,3 +199,29 @@ class LockingFileBasedCache(BoundedFileBasedCache):
     def incr(self, key, delta=1, version=None):
         with self._exclusive():
             return super().incr(key, delta, version)
+
+
+class PrefixedRedisCache(RedisCache):
+    """Django's RedisCache, whose `clear` deletes only the keys under its own KEY_PREFIX.
+
+    Django's empties the whole Redis database (FLUSHDB): clearing the
+    response cache would also wipe the throttles' counts that the default
+    cache keeps beside it, and whatever else shares the server. Without a
+    prefix there is nothing to tell the cache's keys apart, and it empties
+    the database as Django's does.
+    """
+
+    def clear(self):
+        if not self.key_prefix:
+            return super().clear()
+        client = self._cache.get_client(write=True)
+        pattern = re.sub(r"([\\*?\[\]])", r"\\\1", self.key_prefix) + ":*"
+        batch = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                client.delete(*batch)
+                batch = []
+        if batch:
+            client.delete(*batch)
+        return True

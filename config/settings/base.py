@@ -150,7 +150,7 @@ def cache_from_environment() -> dict:
     prefix = os.environ.get("CACHE_KEY_PREFIX", "commitments")
     if REDIS_URL:
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "commitments.cache.PrefixedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": prefix,
         }
@@ -177,7 +177,7 @@ def response_cache_from_environment() -> dict:
     """
     if REDIS_URL:
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "commitments.cache.PrefixedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "commitments") + "-responses",
             "TIMEOUT": 60 * 60 * 24,
