@@ -53,6 +53,10 @@ class SeedLoader:
         with connection.constraint_checks_disabled():
             for deserialized in serializers.deserialize("python", self.rows):
                 deserialized.save(force_insert=True)  # Not first an UPDATE, as loaddata tries.
+        # As loaddata: on PostgreSQL this also runs the deferred foreign key
+        # checks now, which would otherwise stop a TRUNCATE (a flush, a
+        # restore) later in the same transaction.
+        connection.check_constraints(table_names=[model._meta.db_table for model in models])
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
