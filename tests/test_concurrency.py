@@ -105,6 +105,19 @@ def test_readers_and_writers_through_gunicorn_lose_nothing(seeded, capsys):
     assert summary["inconsistent_projections"] == 0
 
 
+def test_load_test_on_a_port_in_use_says_so(seeded):
+    import socket
+
+    from django.core.management.base import CommandError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"Cannot serve on 127.0.0.1:{port}: .*in use"):
+            call_command("load_test", duration=1, port=port)
+
+
 @pytest.mark.postgres
 def test_recording_an_update_locks_the_commitment_row(seeded):
     from django.db import OperationalError, transaction

@@ -93,12 +93,15 @@ class Command(BaseCommand):
 
         # gunicorn serves no static file here, but whitenoise wants the folder.
         os.makedirs(settings.STATIC_ROOT, exist_ok=True)
-        server, base = start_gunicorn(
-            self.server_environment(),
-            workers=options["workers"],
-            threads=options["threads"],
-            port=options["port"],
-        )
+        try:
+            server, base = start_gunicorn(
+                self.server_environment(),
+                workers=options["workers"],
+                threads=options["threads"],
+                port=options["port"],
+            )
+        except OSError as exc:  # The port is in use.
+            raise CommandError(f"Cannot serve on 127.0.0.1:{options['port']}: {exc}") from exc
         try:
             try:
                 wait_until_serving(f"{base}/api/countries/", server)
