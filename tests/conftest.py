@@ -13,7 +13,7 @@ SEED = SeedLoader()
 
 @pytest.fixture(autouse=True)
 def empty_response_cache():
-    """Empty the API's response cache and compiled list queries after each test.
+    """Empty the API's response cache, compiled list queries and kept counts after each test.
 
     A test's writes are rolled back, and the data generation with them, so
     the next test's writes reach the same generation numbers with other data:
@@ -22,12 +22,16 @@ def empty_response_cache():
     yield
     from django.core.cache import caches
 
+    from commitments.api.caching import MISSED_ONCE
     from commitments.api.direct import LEARNT
+    from commitments.api.pagination import COUNTS
     from commitments.api.read_path import LIST_SHAPES
 
     caches["api_responses"].clear()
     LIST_SHAPES.clear()
     LEARNT.clear()
+    COUNTS.clear()
+    MISSED_ONCE.clear()
 
 
 @pytest.fixture

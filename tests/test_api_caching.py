@@ -228,15 +228,50 @@ def test_a_fresh_read_is_stored_once_its_response_is_sent(seed_data, rf):
     assert cache.get(key)[2] == response.content
 
 
+def test_in_production_a_read_is_stored_the_second_time_a_worker_misses_it(
+    api_client, seed_data, settings, django_assert_num_queries
+):
+    settings.API_RESPONSE_CACHE_STORE_ON_SECOND_MISS = True
+    body = api_client.get(LIST).content
+    # Not stored: the second read is made again, the generation's query and
+    # the page's (the count is kept for the generation since the first).
+    with django_assert_num_queries(2):
+        assert api_client.get(LIST).content == body
+    with django_assert_num_queries(1):  # Stored at its second miss: only the generation.
+        assert api_client.get(LIST).content == body
+    # Another page is another key, missed once so far.
+    api_client.get(f"{LIST}&offset=1")
+    with django_assert_num_queries(2):
+        api_client.get(f"{LIST}&offset=1")
+
+
+def test_the_keys_missed_once_are_few_and_bounded():
+    from commitments.api.caching import MissedOnce
+
+    missed = MissedOnce(size=2)
+    assert not missed.missed_before("a")
+    assert missed.missed_before("a")
+    assert not missed.missed_before("a")  # Stored at its second miss: forgotten here.
+    missed.missed_before("b")
+    missed.missed_before("c")  # Full: it starts again.
+    assert not missed.missed_before("b")
+
+
 def counts(sql: str) -> bool:
     return sql.upper().startswith("SELECT COUNT(")
 
 
 def test_the_count_is_read_once_per_generation(api_client, seed_data, settings):
+    from commitments.api.pagination import COUNTS
+
     settings.API_RESPONSE_CACHE = False
     api_client.get(LIST)
     from django.test.utils import CaptureQueriesContext
 
+    with CaptureQueriesContext(connection) as queries:
+        api_client.get(LIST)
+    assert not any(counts(q["sql"]) for q in queries.captured_queries)
+    COUNTS.clear()  # Another worker: it reads the count from the shared cache.
     with CaptureQueriesContext(connection) as queries:
         api_client.get(LIST)
     assert not any(counts(q["sql"]) for q in queries.captured_queries)

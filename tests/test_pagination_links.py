@@ -16,6 +16,9 @@ QUERIES = [
     "search=%E2%9C%93%25&limit=2&offset=2&empty=",
     "x=1&x=2&offset=7&limit=3",
     "offset=0&limit=5",
+    # Names on both sides of `offset`, and next to it.
+    "ordering=title&as_of=2024-01-01&offset=3&q=a+b%20c&limit=2",
+    "offsets=1&offset=2&off=3&offseT=4&limit=1",
 ]
 
 

@@ -20,6 +20,7 @@ served row changes. Two middleware share the work:
   401, and the tag names the user, so one user's tag never matches another's.
 """
 
+import datetime
 import hashlib
 from pathlib import Path
 
@@ -68,6 +69,20 @@ def data_generation(request) -> str:
     return value
 
 
+def request_day(request) -> datetime.date:
+    """Return today's date as this request reads it, the same for all its parts.
+
+    `overdue` flips at midnight without any write: the response cache's key,
+    the count's and the body each read the day, once per request, so that a
+    read across midnight never pairs one day's key with the next day's body.
+    """
+    request = getattr(request, "_request", request)  # A DRF request: Django's own.
+    day = getattr(request, "_read_day", None)
+    if day is None:
+        day = request._read_day = timezone.localdate()
+    return day
+
+
 def request_digest(request, audience: str) -> str:
     """Digest everything a read's body depends on besides the data itself; once per request."""
     digests = request.__dict__.setdefault("_read_digests", {})
@@ -80,8 +95,7 @@ def _digest(request, audience: str) -> str:
     parts = (
         CODE_FINGERPRINT,
         data_generation(request),
-        # `overdue` flips at midnight without any write.
-        timezone.localdate().isoformat(),
+        request_day(request).isoformat(),
         request.scheme,
         request.META.get("HTTP_HOST", ""),
         request.path_info,
@@ -108,6 +122,30 @@ def etag_matches(request, etag: str) -> bool:
     if not header:
         return False
     return etag in {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+class Kept:
+    """Values this process keeps by keys that name all they depend on, up to `size` of them.
+
+    Such a key (the data generation among its parts) never needs its value
+    checked, so a copy kept here is as right as the shared cache's, and
+    costs no read of it. Full, it starts again empty.
+    """
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._values: dict = {}
+
+    def get(self, key):
+        return self._values.get(key)
+
+    def keep(self, key, value) -> None:
+        if len(self._values) >= self.size:
+            self._values.clear()
+        self._values[key] = value
+
+    def clear(self) -> None:
+        self._values.clear()
 
 
 def shared(name: str, parts, compute, timeout: float):
@@ -162,6 +200,37 @@ def after_sending(response, function) -> None:
     response._resource_closers.append(function)
 
 
+class MissedOnce:
+    """The response cache's keys this process has missed once, up to `size` of them.
+
+    A read nobody repeats (a script paging once through the list, a fresh
+    page right after a write) would cost a write of its whole body to the
+    cache and never be read back; a key is stored the second time this
+    process misses it. A read that repeats is stored from its second or
+    third time, depending on which worker each time reaches.
+    """
+
+    def __init__(self, size: int = 8192):
+        self.size = size
+        self._keys: set[str] = set()
+
+    def missed_before(self, key: str) -> bool:
+        """Return whether `key` was missed before, and note this miss."""
+        if key in self._keys:
+            self._keys.discard(key)
+            return True
+        if len(self._keys) >= self.size:
+            self._keys.clear()
+        self._keys.add(key)
+        return False
+
+    def clear(self) -> None:
+        self._keys.clear()
+
+
+MISSED_ONCE = MissedOnce()
+
+
 class ApiResponseCacheMiddleware:
     """Answer anonymous API reads from the shared cache, before any other middleware."""
 
@@ -209,9 +278,16 @@ class ApiResponseCacheMiddleware:
         if self.cacheable(response):
             if answered is None:
                 self.direct.learn(request, response)
-            entry = (response.status_code, list(response.items()), response.content)
-            after_sending(response, lambda: cache.set(key, entry))
+            if self.admits(key):
+                entry = (response.status_code, list(response.items()), response.content)
+                after_sending(response, lambda: cache.set(key, entry))
         return response
+
+    def admits(self, key: str) -> bool:
+        """Return whether to store this miss's response (MissedOnce says why not always)."""
+        return not settings.API_RESPONSE_CACHE_STORE_ON_SECOND_MISS or MISSED_ONCE.missed_before(
+            key
+        )
 
     def cacheable(self, response) -> bool:
         return (

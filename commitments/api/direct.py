@@ -152,7 +152,7 @@ def answer(request, etag: str) -> HttpResponse | None:
             return None
         if kind[0] == "list":
             objects = offset_page_json(drf_request, paginator, compiled, filters)
-            body = dumps(paginator.get_paginated_json_response(objects).data)
+            body = dumps(paginator.paginated_json(objects))
         else:
             body = detail_json(
                 raise_not_compiled, kind[1], request=drf_request, as_of=drf_request.as_of

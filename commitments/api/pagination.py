@@ -8,12 +8,12 @@ import urllib.parse
 
 import orjson
 from django.conf import settings
-from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from .caching import Kept, data_generation, request_day, shared
 from .inputs import parse_integer
 
 # A cursor holds one slug; anything longer than this is not one of ours.
@@ -69,23 +69,26 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
     def page_link(self, offset: int) -> str:
         """Return this page's URL at `offset`, as DRF's links write it (parameters sorted).
 
-        The request's query is parsed once for both links rather than twice
-        for each, as DRF's own replace_query_param would.
+        The request's URL is parsed and its other parameters encoded once for
+        both links, rather than twice for each as DRF's replace_query_param
+        would: each link only puts its own `offset` between them.
         """
         parsed = getattr(self, "_parsed_url", None)
         if parsed is None or parsed[0] is not self.request:
             parts = urllib.parse.urlsplit(self.request.build_absolute_uri())
             query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
             query[self.limit_query_param] = [str(self.limit)]
-            parsed = self._parsed_url = (self.request, parts, query)
-        _, parts, query = parsed
-        query = dict(query)
-        if offset:
-            query[self.offset_query_param] = [str(offset)]
-        else:
             query.pop(self.offset_query_param, None)
-        encoded = urllib.parse.urlencode(sorted(query.items()), doseq=True)
-        return urllib.parse.urlunsplit(parts._replace(query=encoded))
+            items = sorted(query.items())
+            name = self.offset_query_param
+            before = urllib.parse.urlencode([i for i in items if i[0] < name], doseq=True)
+            after = urllib.parse.urlencode([i for i in items if i[0] > name], doseq=True)
+            base = urllib.parse.urlunsplit(parts._replace(query=""))
+            parsed = self._parsed_url = (self.request, base, before, after)
+        _, base, before, after = parsed
+        offset_pair = f"{self.offset_query_param}={offset}" if offset else ""
+        encoded = "&".join(part for part in (before, offset_pair, after) if part)
+        return f"{base}?{encoded}" if encoded else base
 
     def slice_queryset(self, queryset, request):
         """Return the page as an unevaluated queryset, for read paths that pick columns."""
@@ -134,6 +137,10 @@ def decode_cursor(raw: str) -> str | None:
         ) from None
 
 
+# The counts this process has read, by generation, day and filters.
+COUNTS = Kept()
+
+
 class CommitmentPagination(StrictLimitOffsetPagination):
     """Limit/offset pages, or keyset pages by slug with `cursor` for deep paging.
 
@@ -144,18 +151,22 @@ class CommitmentPagination(StrictLimitOffsetPagination):
     cursor_query_param = "cursor"
 
     def cached_count(self, count, filters) -> int:
-        """Return count(), called once per data generation, day and `filters` (the shared cache).
+        """Return count(), called once per data generation, day and `filters`.
 
+        Kept in the shared cache for the other workers, and in this process
+        (COUNTS), where every page of a filter after its first reads it.
         `filters` is every query parameter but the page's, as the caller's
         shape holds them; the day is in the key because `overdue` filters on
         it. The ordering is not: sorting the results does not change their
         number, so a table re-sorted by its reader costs no count.
         """
-        from .caching import data_generation, shared
-
         counted = tuple(item for item in filters if item[0] != "ordering")
-        parts = (data_generation(self.request._request), timezone.localdate(), counted)
-        return shared("count", parts, count, 60 * 60)
+        parts = (data_generation(self.request._request), request_day(self.request), counted)
+        value = COUNTS.get(parts)
+        if value is None:
+            value = shared("count", parts, count, 60 * 60)
+            COUNTS.keep(parts, value)
+        return value
 
     def page_bounds(self, request, count: int) -> tuple[int, int] | None:
         self.cursor_mode = False
@@ -185,6 +196,10 @@ class CommitmentPagination(StrictLimitOffsetPagination):
 
     def get_paginated_json_response(self, objects: list[bytes]) -> Response:
         """Return a page whose results are already JSON, one bytes object per result."""
+        return Response(self.paginated_json(objects))
+
+    def paginated_json(self, objects: list[bytes]) -> dict:
+        """Return the page's data, to render as JSON: `objects` are its results, already JSON."""
         next_link = previous_link = None
         if not self.cursor_mode:
             next_link, previous_link = self.get_next_link(), self.get_previous_link()
@@ -193,10 +208,12 @@ class CommitmentPagination(StrictLimitOffsetPagination):
             url = self.request.build_absolute_uri()
             last = orjson.loads(objects[-1])["slug"]
             next_link = replace_query_param(url, self.cursor_query_param, encode_cursor(last))
-        results = orjson.Fragment(b"[" + b",".join(objects) + b"]")
-        return Response(
-            {"count": self.count, "next": next_link, "previous": previous_link, "results": results}
-        )
+        return {
+            "count": self.count,
+            "next": next_link,
+            "previous": previous_link,
+            "results": orjson.Fragment(b"[" + b",".join(objects) + b"]"),
+        }
 
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)

@@ -22,12 +22,12 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, QuerySet
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
 
 from commitments.choices import Status
 from commitments.models import CommitmentParty, Meeting, Mention
 
 from . import rendered
+from .caching import request_day
 
 # The page query selects the commitment's own columns only: what is read from
 # other tables (the meeting, the mention count) is read for the page's rows
@@ -221,7 +221,7 @@ def render_page(sql: str, params, *, request, as_of: datetime.date | None) -> li
     if vendor not in OBJECT_SQL:
         OBJECT_SQL[vendor] = (rendered.read_sql(vendor), _object_sql(vendor))
     stored, full = OBJECT_SQL[vendor]
-    day = (as_of or timezone.localdate()).isoformat()
+    day = (as_of or request_day(request)).isoformat()
     url = request.build_absolute_uri(detail_path(get_script_prefix()))
     url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
     # The object's own parameters come before the page's in the text.

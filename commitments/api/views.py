@@ -7,7 +7,6 @@ import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -35,7 +34,7 @@ from commitments.models import (
     StatusUpdate,
 )
 
-from .caching import data_generation, etag_matches
+from .caching import data_generation, etag_matches, request_day
 from .caching import not_modified_for_view as not_modified
 from .errors import ClientErrorResponseSerializer, PreconditionFailed, PreconditionRequired
 from .inputs import parse_date
@@ -141,7 +140,7 @@ def list_shape(request) -> tuple[tuple, tuple]:
             if name not in ("limit", "offset", "format")
         )
     )
-    shape = (timezone.localdate(), request.as_of, filters)
+    shape = (request_day(request), request.as_of, filters)
     if any(name in DATA_SHAPED_FILTERS for name, _ in filters):
         shape = (data_generation(request._request), *shape)
     return shape, filters

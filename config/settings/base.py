@@ -167,6 +167,11 @@ def cache_from_environment() -> dict:
 API_RESPONSE_CACHE = env_bool("API_RESPONSE_CACHE", default=True)
 API_RESPONSE_CACHE_MAX_BYTES = int(os.environ.get("API_RESPONSE_CACHE_MAX_BYTES", 256 * 2**20))
 API_RESPONSE_CACHE_MAX_ENTRY_BYTES = 2 * 2**20
+# Store a response the second time a worker misses it, not the first: a read
+# nobody repeats costs no write (commitments/api/caching.py, MissedOnce).
+API_RESPONSE_CACHE_STORE_ON_SECOND_MISS = env_bool(
+    "API_RESPONSE_CACHE_STORE_ON_SECOND_MISS", default=True
+)
 
 
 def response_cache_from_environment() -> dict:

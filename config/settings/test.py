@@ -46,6 +46,12 @@ for _alias, _config in CACHES.items():
     else:
         _config["LOCATION"] = tempfile.mkdtemp(prefix=f"commitments-cache-{_alias}-")
 
+# Every anonymous read is stored in the response cache, not only the second
+# miss of a key: one read before a write is enough for a test to check that
+# the write is never answered from the cache. test_api_caching.py checks the
+# production setting apart.
+API_RESPONSE_CACHE_STORE_ON_SECOND_MISS = False
+
 # Tasks run at once, in the test's own process: deterministic, no worker.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="commitments-media-"))
