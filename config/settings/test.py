@@ -1,6 +1,8 @@
 """Settings for the test suite: fast password hashing, real databases, no throttling surprises."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -37,6 +39,18 @@ AXES_FAILURE_LIMIT = 5
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
+
+def _scratch_folder(prefix: str) -> str:
+    """Return a new temporary folder, removed when the test process that made it exits.
+
+    Only by that process: a child forked from it (gunicorn is started, not
+    forked) must not remove the folders of a process still running.
+    """
+    path, owner = tempfile.mkdtemp(prefix=prefix), os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(path, ignore_errors=True))
+    return path
+
+
 # Each test process counts throttles apart: its own folder, or its own prefix
 # in Redis (CI's PostgreSQL pass runs with REDIS_URL).
 CACHES = {alias: dict(config) for alias, config in CACHES.items()}  # noqa: F405
@@ -44,7 +58,7 @@ for _alias, _config in CACHES.items():
     if REDIS_URL:  # noqa: F405
         _config["KEY_PREFIX"] = f"commitments-test-{_alias}-{os.getpid()}"
     else:
-        _config["LOCATION"] = tempfile.mkdtemp(prefix=f"commitments-cache-{_alias}-")
+        _config["LOCATION"] = _scratch_folder(f"commitments-cache-{_alias}-")
 
 # Every anonymous read is stored in the response cache, not only the second
 # miss of a key: one read before a write is enough for a test to check that
@@ -54,6 +68,6 @@ API_RESPONSE_CACHE_STORE_ON_SECOND_MISS = False
 
 # Tasks run at once, in the test's own process: deterministic, no worker.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="commitments-media-"))
+MEDIA_ROOT = Path(_scratch_folder("commitments-media-"))
 # The link checker's tests do not wait between requests to their one host.
 EVIDENCE_CHECK_HOST_DELAY = 0
