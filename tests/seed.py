@@ -11,6 +11,7 @@ already holds some of those rows gets loaddata, which merges by natural key.
 tests/test_seed_loader.py checks that both give the same rows.
 """
 
+import functools
 import json
 from pathlib import Path
 
@@ -24,14 +25,18 @@ from django.db import connection
 SEED_FIXTURES = ["countries", "officials", "sources", "meetings", "commitments"]
 
 
-def seed_models() -> list:
-    """Return the models the seed fixtures hold, in the order loaddata first writes them."""
+@functools.cache
+def seed_models() -> tuple:
+    """Return the models the seed fixtures hold, in the order loaddata first writes them.
+
+    Read once per process: the fixture files do not change while tests run.
+    """
     folder = Path(settings.BASE_DIR) / "fixtures"
     labels = {}
     for name in SEED_FIXTURES:
         for item in json.loads((folder / f"{name}.json").read_text(encoding="utf-8")):
             labels.setdefault(item["model"])
-    return [apps.get_model(label) for label in labels]
+    return tuple(apps.get_model(label) for label in labels)
 
 
 class SeedLoader:
