@@ -69,6 +69,30 @@ def test_production_refuses_to_start_and_says_why(override, reason):
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1", True), ("TRUE", True), (" yes ", True), ("on", True), ("0", False), ("No", False),
+     ("off", False), ("", "default"), (None, "default")],
+)  # fmt: skip
+def test_a_yes_or_no_setting_reads_the_usual_words(monkeypatch, value, expected):
+    from config.settings.base import env_bool
+
+    if value is None:
+        monkeypatch.delenv("SOME_SWITCH", raising=False)
+    else:
+        monkeypatch.setenv("SOME_SWITCH", value)
+    for default in (True, False):
+        assert env_bool("SOME_SWITCH", default) == (default if expected == "default" else expected)
+
+
+def test_a_yes_or_no_setting_refuses_any_other_word():
+    result = run_python(SETUP, **GOOD_ENVIRONMENT, API_LOGIN_REQUIRED="ture")
+    assert result.returncode != 0
+    # Not read as "no", which would have opened the API to anonymous readers.
+    assert "ImproperlyConfigured: API_LOGIN_REQUIRED='ture' is not a yes or no" in result.stderr
+    assert "started" not in result.stdout
+
+
 def test_check_deploy_passes_with_the_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

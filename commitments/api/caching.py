@@ -285,9 +285,9 @@ class ApiResponseCacheMiddleware:
 
     def admits(self, key: str) -> bool:
         """Return whether to store this miss's response (MissedOnce says why not always)."""
-        return not settings.API_RESPONSE_CACHE_STORE_ON_SECOND_MISS or MISSED_ONCE.missed_before(
-            key
-        )
+        if not settings.API_RESPONSE_CACHE_STORE_ON_SECOND_MISS:
+            return True
+        return MISSED_ONCE.missed_before(key)
 
     def cacheable(self, response) -> bool:
         return (
