@@ -117,13 +117,9 @@ class Databases:
             self.names.remove(name)
 
     def drop_all(self) -> None:
-        from django.db import connection
-
-        connection.close()
+        self.drop(*self.names)
         if self.url:
-            self._admin(
-                [f"DROP DATABASE IF EXISTS bench_{name}" for name in [*self.names, "template"]]
-            )
+            self._admin(["DROP DATABASE IF EXISTS bench_template"])
 
 
 def median_seconds(function, repeat: int, warmup: int = 2) -> float:
