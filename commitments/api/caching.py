@@ -125,11 +125,12 @@ def etag_matches(request, etag: str) -> bool:
 
 
 class Kept:
-    """Values this process keeps by keys that name all they depend on, up to `size` of them.
+    """Values this process keeps, up to `size` of them; full, it starts again empty.
 
-    Such a key (the data generation among its parts) never needs its value
-    checked, so a copy kept here is as right as the shared cache's, and
-    costs no read of it. Full, it starts again empty.
+    For values that never need checking: counts under keys that name all
+    they depend on (the data generation among their parts), so a copy kept
+    here is as right as the shared cache's and costs no read of it; the
+    direct path's learnt headers, which the next full answer replaces.
     """
 
     def __init__(self, size: int = 4096):
@@ -140,7 +141,7 @@ class Kept:
         return self._values.get(key)
 
     def keep(self, key, value) -> None:
-        if len(self._values) >= self.size:
+        if len(self._values) >= self.size and key not in self._values:
             self._values.clear()
         self._values[key] = value
 

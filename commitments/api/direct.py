@@ -27,7 +27,6 @@ that both paths give the same status, headers and body.
 
 import functools
 import re
-import threading
 
 import orjson
 from django.db import DatabaseError
@@ -36,6 +35,7 @@ from django.urls import get_script_prefix, reverse
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
+from .caching import Kept
 from .inputs import check_query_parameters, check_text
 from .read_path import DETAIL_SHAPES, LIST_SHAPES, detail_json, detail_path, detail_shape
 from .renderers import dumps
@@ -62,28 +62,8 @@ def routes(script_prefix: str) -> tuple[str, re.Pattern]:
     return list_path, re.compile(f"{re.escape(before)}({SLUG_PATTERN}){re.escape(after)}")
 
 
-class LearntHeaders:
-    """The headers of the full stack's last answer of each kind, in this process."""
-
-    def __init__(self):
-        self._headers: dict[tuple, list[tuple[str, str]]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key) -> list[tuple[str, str]] | None:
-        return self._headers.get(key)
-
-    def learn(self, key, headers: list[tuple[str, str]]) -> None:
-        with self._lock:
-            if len(self._headers) >= MAX_LEARNT and key not in self._headers:
-                self._headers.clear()
-            self._headers[key] = headers
-
-    def clear(self) -> None:
-        with self._lock:
-            self._headers.clear()
-
-
-LEARNT = LearntHeaders()
+# The headers of the full stack's last answer of each kind, in this process.
+LEARNT = Kept(MAX_LEARNT)
 
 
 def read_kind(request) -> tuple[str, str | None] | None:
@@ -114,7 +94,7 @@ def learn(request, response) -> None:
     """Keep the headers of the full stack's answer to an anonymous read this module could answer."""
     kind = read_kind(request)
     if kind is not None and response.status_code == 200 and response.has_header("ETag"):
-        LEARNT.learn(headers_key(request, kind[0]), list(response.items()))
+        LEARNT.keep(headers_key(request, kind[0]), list(response.items()))
 
 
 def answer(request, etag: str) -> HttpResponse | None:
