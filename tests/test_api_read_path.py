@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIRequestFactory
 
-from commitments.api.read_path import commitment_json
+from commitments.api.read_path import PAGE_COLUMNS, STORED_COLUMNS, commitment_json, page_sql
 from commitments.api.renderers import dumps
 from commitments.api.serializers import CommitmentSerializer
 from commitments.choices import Status
@@ -68,6 +68,18 @@ def test_the_database_writes_timestamps_as_python_does(seed_data):
     assert list(written.values()) == serializer_output(request, None)
 
 
+def test_a_page_read_through_stored_objects_selects_only_what_they_need(seed_data):
+    """Each selected column is sorted with the page's rows: the long texts are in the objects."""
+    page = page_sql(Commitment.objects.with_status(None).filter(title__contains="visa"))
+    with connection.cursor() as cursor:
+        for (sql, params), columns in ((page.stored, STORED_COLUMNS), (page.full, PAGE_COLUMNS)):
+            cursor.execute(sql, params)
+            selected = [column[0] for column in cursor.description]
+            assert selected == [f"c_{name}" for name in columns]
+            assert cursor.fetchall()
+    assert "description" not in STORED_COLUMNS and "description" in PAGE_COLUMNS
+
+
 def test_read_path_returns_nothing_for_an_empty_page(seed_data):
     request = APIRequestFactory().get("/api/commitments/")
     empty = Commitment.objects.with_status().with_mentions_count().none()
@@ -107,9 +119,9 @@ def test_a_deep_page_equals_the_page_read_plainly(
     statements = []
     render_page = read_path.render_page
 
-    def spy(sql, params, **kwargs):
-        statements.append(sql)
-        return render_page(sql, params, **kwargs)
+    def spy(page, **kwargs):
+        statements.append(page.stored[0])
+        return render_page(page, **kwargs)
 
     monkeypatch.setattr(views, "render_page", spy)
     plain = api_client.get(f"/api/commitments/?{query}")

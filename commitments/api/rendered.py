@@ -74,17 +74,19 @@ def render_code(vendor: str) -> str:
     return hashlib.sha256("\n".join(_parts(vendor)).encode()).hexdigest()[:16]
 
 
-def source_sql(where: str) -> str:
-    """Return the page columns of the commitments `where` selects, as the page query names them.
+def source_sql(where: str, columns=None) -> str:
+    """Return page columns of the commitments `where` selects, as the page query names them.
 
-    Their current status, compiled from the page query itself (read_path.page_sql).
+    All of them unless `columns` names some; their current status, compiled
+    as the page query compiles it (read_path.columns_sql).
     """
     from commitments.models import Commitment
 
-    from .read_path import page_sql
+    from .read_path import PAGE_COLUMNS, columns_sql
 
     selected = RawSQL(where, (), output_field=BooleanField())
-    sql, params = page_sql(Commitment.objects.with_status(None).order_by().filter(selected))
+    queryset = Commitment.objects.with_status(None).order_by().filter(selected)
+    sql, params = columns_sql(queryset, columns or PAGE_COLUMNS)
     assert not params, params
     return sql
 
@@ -108,8 +110,8 @@ def read_sql(vendor: str) -> str:
 
     NULL for a commitment without a stored object of this code. Its
     parameters: the day, the detail URL's text before and after the slug,
-    and then the page's. The page's status columns are those of the day
-    asked for, as page_sql() selects them.
+    and then the page's. The page selects STORED_COLUMNS, its status columns
+    those of the day asked for, as page_sql() selects them.
     """
     from .read_path import PAGE, overdue_sql
 

@@ -156,11 +156,10 @@ def offset_page_json(request, paginator, compiled, filters) -> list[bytes]:
         return []
     offset, limit = bounds
     if deep is not None and offset >= DEEP_OFFSET:
-        sql, params = deep
+        page = deep.then("", (limit, offset))
     else:
-        sql, params = select
-        sql = f"{sql} LIMIT %s OFFSET %s"
-    return render_page(sql, [*params, limit, offset], request=request, as_of=request.as_of)
+        page = select.then(" LIMIT %s OFFSET %s", (limit, offset))
+    return render_page(page, request=request, as_of=request.as_of)
 
 
 @extend_schema_view(
