@@ -104,6 +104,25 @@ def current(using: str = "default") -> str:
     return f"{epoch:x}.{count}"
 
 
+def numbers(value: str) -> tuple[int, int]:
+    """Return the epoch and count of a generation as current() writes it."""
+    epoch, count = value.split(".")
+    return int(epoch, 16), int(count)
+
+
+def is_current_sql(using: str = "default") -> str:
+    """Return a condition that holds while the generation is the one its parameters name.
+
+    Its two parameters are numbers() of that generation. Within the statement
+    it is part of, it reads the same state of the data as the rest.
+    """
+    table = connections[using].ops.quote_name(DataGeneration._meta.db_table)
+    return (
+        f"COALESCE((SELECT value FROM {table} WHERE slot = {EPOCH_SLOT}), 0) = %s "
+        f"AND (SELECT COALESCE(SUM(value), 0) FROM {table} WHERE slot <> {EPOCH_SLOT}) = %s"
+    )
+
+
 def current_checking(using: str = "default") -> str:
     """Return current(), its query standing in for the connection's health check.
 

@@ -13,7 +13,7 @@ SEED = SeedLoader()
 
 @pytest.fixture(autouse=True)
 def empty_response_cache():
-    """Empty the API's response cache, compiled list queries and kept counts after each test.
+    """Empty the API's response cache, and all a process keeps of the API's reads, after each test.
 
     A test's writes are rolled back, and the data generation with them, so
     the next test's writes reach the same generation numbers with other data:
@@ -25,10 +25,11 @@ def empty_response_cache():
     from commitments.api.caching import MISSED_ONCE
     from commitments.api.direct import LEARNT
     from commitments.api.pagination import COUNTS
-    from commitments.api.read_path import LIST_SHAPES
+    from commitments.api.read_path import ANCHORS, LIST_SHAPES
 
     caches["api_responses"].clear()
     LIST_SHAPES.clear()
+    ANCHORS.clear()
     LEARNT.clear()
     COUNTS.clear()
     MISSED_ONCE.clear()

@@ -9,11 +9,13 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIRequestFactory
 
+from commitments import generation
 from commitments.api.read_path import PAGE_COLUMNS, STORED_COLUMNS, commitment_json, page_sql
 from commitments.api.renderers import dumps
 from commitments.api.serializers import CommitmentSerializer
 from commitments.choices import Status
 from commitments.models import Commitment
+from tests.factories import CommitmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +137,58 @@ def test_a_deep_page_equals_the_page_read_plainly(
         connection.vendor == "postgresql" and "offset=0" not in query and "as_of" not in query
     )
     assert ["unnest" in sql for sql in statements] == [False, uses_slugs_first]
+
+
+@pytest.mark.parametrize(
+    "query", ["", "status=announced,formalized", "as_of=2023-10-01&status=announced"]
+)
+def test_every_page_read_from_an_anchor_is_the_page_at_its_offset(
+    api_client, seed_data, monkeypatch, settings, query
+):
+    """Anchors every 3 rows: each page of 4, from before the first to past the last."""
+    from commitments.api import read_path
+
+    settings.API_RESPONSE_CACHE = False
+    everything = api_client.get(f"/api/commitments/?limit=100&{query}").json()
+    slugs = [item["slug"] for item in everything["results"]]
+    assert everything["count"] == len(slugs) > 12
+    monkeypatch.setattr(read_path, "ANCHOR_EVERY", 3)
+    for offset in range(len(slugs) + 2):
+        page = api_client.get(f"/api/commitments/?limit=4&offset={offset}&{query}").json()
+        assert [item["slug"] for item in page["results"]] == slugs[offset : offset + 4]
+        assert page["count"] == len(slugs)
+    (anchors,) = read_path.ANCHORS._values.values()
+    assert anchors == {k: slugs[3 * k] for k in range(1, (len(slugs) - 1) // 3 + 1)}
+
+
+def test_only_a_shape_in_slug_order_alone_has_anchors(seed_data):
+    from commitments.api.read_path import anchoring_sql
+
+    commitments = Commitment.objects.with_status(None)
+    assert anchoring_sql(commitments.order_by("slug")) is not None
+    assert anchoring_sql(commitments.order_by("title", "slug")) is None
+    assert anchoring_sql(commitments.order_by("-slug")) is None
+
+
+def test_a_page_is_never_read_from_an_anchor_of_another_generation(
+    api_client, seed_data, monkeypatch, settings
+):
+    """A request that read the generation before a write reads its page after it, plainly.
+
+    Its anchor, read before the write, now stands one row further: from it,
+    the page would be shifted by one.
+    """
+    from commitments.api import read_path, views
+
+    settings.API_RESPONSE_CACHE = False
+    monkeypatch.setattr(read_path, "ANCHOR_EVERY", 3)
+    url = "/api/commitments/?limit=2&offset=7"
+    before = [item["slug"] for item in api_client.get(url).json()["results"]]
+    assert read_path.ANCHORS._values
+    read_before_the_write = generation.current()
+    CommitmentFactory(slug="0-sorts-first")
+    monkeypatch.setattr(views, "data_generation", lambda request: read_before_the_write)
+    after = [item["slug"] for item in api_client.get(url).json()["results"]]
+    slugs = list(Commitment.objects.order_by("slug").values_list("slug", flat=True))
+    assert after == slugs[7:9]
+    assert after[1] == before[0]  # The write moved every row one further.

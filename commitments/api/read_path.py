@@ -21,14 +21,16 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import BooleanField, F, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, reverse
 
+from commitments import generation
 from commitments.choices import Status
 from commitments.models import CommitmentParty, Meeting, Mention
 
 from . import rendered
-from .caching import request_day
+from .caching import Kept, request_day
 
 # The page query selects the commitment's own columns only: what is read from
 # other tables (the meeting, the mention count) is read for the page's rows
@@ -180,11 +182,14 @@ class PageSql(NamedTuple):
         """Return both statements followed by `sql` and its parameters."""
         return PageSql(*((own + sql, (*own_params, *params)) for own, own_params in self))
 
-    def replace(self, mark: str, value) -> "PageSql":
-        """Return both statements with the parameter `mark` replaced by `value`."""
-        return PageSql(
-            *((sql, tuple(value if p == mark else p for p in params)) for sql, params in self)
-        )
+    def bind(self, values: dict[str, object]) -> "PageSql":
+        """Return both statements with each parameter that `values` has as a key replaced."""
+        return PageSql(*((sql, bind(params, values)) for sql, params in self))
+
+
+def bind(params, values: dict[str, object]) -> tuple:
+    """Return `params` with each one that is a key of `values` (a mark) replaced by its value."""
+    return tuple(values[p] if isinstance(p, str) and p in values else p for p in params)
 
 
 def page_sql(queryset: QuerySet) -> PageSql | None:
@@ -225,6 +230,78 @@ def deep_page_sql(queryset: QuerySet, as_of) -> PageSql | None:
             for columns in (STORED_COLUMNS, PAGE_COLUMNS)
         )
     )
+
+
+# A page deep in slug order (the list's default order) starts at an anchor:
+# the slug at the last multiple of ANCHOR_EVERY before its offset, each
+# anchor read once per shape and data generation (from the one before it, if
+# read). A page then walks fewer than ANCHOR_EVERY rows instead of every row
+# before it (on SQLite a page at offset 9,900 of 10,000 read in 0.9 ms, and
+# in 0.5 from its anchor; on PostgreSQL 5.4 and 1.9 ms).
+ANCHOR_EVERY = 1000
+ANCHOR_MARK = "\x00anchor"
+GENERATION_MARKS = ("\x00epoch", "\x00count")
+# The anchors this process has read, by data generation and shape: {k: the
+# slug at offset k * ANCHOR_EVERY}.
+ANCHORS = Kept(256)
+
+
+class Anchoring(NamedTuple):
+    """A slug-ordered shape's statements for an anchor and for a page that starts at one.
+
+    `anchor` selects the slugs from ANCHOR_MARK on, and `page` the page from
+    ANCHOR_MARK on, each to be followed by LIMIT and OFFSET. Both hold the
+    condition that the data generation is the request's (the parameters
+    GENERATION_MARKS), so that anchors and pages are read from one state of
+    the data: a row written between the two would shift the page. Under
+    another generation they select nothing.
+    """
+
+    anchor: tuple[str, tuple]
+    page: PageSql
+
+
+def anchoring_sql(queryset: QuerySet) -> Anchoring | None:
+    """Return a shape's Anchoring; None unless it is ordered by slug alone."""
+    if tuple(queryset.query.order_by) != ("slug",):
+        return None
+    current = RawSQL(generation.is_current_sql(), GENERATION_MARKS, output_field=BooleanField())
+    from_anchor = queryset.filter(current, slug__gte=ANCHOR_MARK)
+    try:
+        anchor = from_anchor.values("slug").query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return Anchoring(anchor, page_sql(from_anchor))
+
+
+def anchored_page(anchoring: Anchoring, data_generation: str, offset: int, limit: int):
+    """Return the PageSql of the page at `offset` from its anchor; None without one.
+
+    The page selects nothing if the data generation is no longer
+    `data_generation`, the request's.
+    """
+    k = offset // ANCHOR_EVERY
+    if k == 0:
+        return None
+    marks = dict(zip(GENERATION_MARKS, generation.numbers(data_generation), strict=True))
+    key = (data_generation, anchoring.anchor)
+    anchors = ANCHORS.get(key)
+    if anchors is None:
+        anchors = {}
+        ANCHORS.keep(key, anchors)
+    anchor = anchors.get(k)
+    if anchor is None:
+        before = max((i for i in anchors if i < k), default=0)
+        sql, params = anchoring.anchor
+        params = bind(params, {**marks, ANCHOR_MARK: anchors.get(before, "")})
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} LIMIT 1 OFFSET %s", (*params, (k - before) * ANCHOR_EVERY))
+            row = cursor.fetchone()
+        if row is None:  # Another generation by now, or fewer rows.
+            return None
+        anchor = anchors[k] = row[0]
+    page = anchoring.page.bind({**marks, ANCHOR_MARK: anchor})
+    return page.then(" LIMIT %s OFFSET %s", (limit, offset - k * ANCHOR_EVERY))
 
 
 def count_sql(queryset: QuerySet) -> tuple[str, tuple] | None:
@@ -357,5 +434,5 @@ def detail_json(queryset: Callable[[], QuerySet], slug: str, *, request, as_of) 
     if compiled is None:
         compiled = page_sql(queryset().filter(slug=SLUG_MARK)[:1])
         DETAIL_SHAPES.put(key, compiled)
-    objects = render_page(compiled.replace(SLUG_MARK, slug), request=request, as_of=as_of)
+    objects = render_page(compiled.bind({SLUG_MARK: slug}), request=request, as_of=as_of)
     return objects[0] if objects else None

@@ -43,6 +43,8 @@ from .permissions import OpenReadUnlessLoginRequired
 from .read_path import (
     DEEP_OFFSET,
     LIST_SHAPES,
+    anchored_page,
+    anchoring_sql,
     commitment_json,
     count_sql,
     deep_page_sql,
@@ -148,13 +150,18 @@ def list_shape(request) -> tuple[tuple, tuple]:
 
 def offset_page_json(request, paginator, compiled, filters) -> list[bytes]:
     """Return the page of a compiled shape that `limit` and `offset` ask for, as JSON objects."""
-    select, counter, deep = compiled
+    select, counter, deep, anchoring = compiled
     paginator.request = request
     count = paginator.cached_count(lambda: run_count(counter), filters)
     bounds = paginator.page_bounds(request, count)
     if select is None or bounds is None:
         return []
     offset, limit = bounds
+    if anchoring is not None and offset < count:
+        page = anchored_page(anchoring, data_generation(request._request), offset, limit)
+        objects = [] if page is None else render_page(page, request=request, as_of=request.as_of)
+        if objects:  # Else the generation moved since the request read it.
+            return objects
     if deep is not None and offset >= DEEP_OFFSET:
         page = deep.then("", (limit, offset))
     else:
@@ -255,7 +262,12 @@ class CommitmentViewSet(
 
         def compile_shape():
             queryset = self.filter_queryset(self.get_queryset())
-            return page_sql(queryset), count_sql(queryset), deep_page_sql(queryset, request.as_of)
+            return (
+                page_sql(queryset),
+                count_sql(queryset),
+                deep_page_sql(queryset, request.as_of),
+                anchoring_sql(queryset),
+            )
 
         compiled = LIST_SHAPES.get_or_compile(shape, compile_shape)
         return offset_page_json(request, self.paginator, compiled, filters)
