@@ -14,9 +14,23 @@ SECRET_KEY = "test-only-secret-key-not-for-production"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
+def _scratch_folder(prefix: str) -> str:
+    """Return a new temporary folder, removed when the test process that made it exits.
+
+    Only by that process: a child forked from it (gunicorn is started, not
+    forked) must not remove the folders of a process still running.
+    """
+    path, owner = tempfile.mkdtemp(prefix=prefix), os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(path, ignore_errors=True))
+    return path
+
+
 # SQLite tests use a file, not memory: the concurrency tests need WAL, busy
-# timeouts and one connection per thread, as in production.
-_TEST_DIR = Path(os.environ.get("TEST_DB_DIR", tempfile.gettempdir()))
+# timeouts and one connection per thread, as in production. In a folder of
+# the test process's own, so that nothing of them outlives it: not the -wal
+# and -shm files beside a database, which its removal can leave behind.
+_TEST_DIR = Path(os.environ.get("TEST_DB_DIR") or _scratch_folder("commitments-test-db-"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(_TEST_DIR / f"commitments-test-{os.getpid()}.sqlite3")
@@ -38,17 +52,6 @@ AXES_FAILURE_LIMIT = 5
 # Serve static files straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-
-
-def _scratch_folder(prefix: str) -> str:
-    """Return a new temporary folder, removed when the test process that made it exits.
-
-    Only by that process: a child forked from it (gunicorn is started, not
-    forked) must not remove the folders of a process still running.
-    """
-    path, owner = tempfile.mkdtemp(prefix=prefix), os.getpid()
-    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(path, ignore_errors=True))
-    return path
 
 
 # Each test process counts throttles apart: its own folder, or its own prefix
