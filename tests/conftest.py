@@ -22,17 +22,10 @@ def empty_response_cache():
     yield
     from django.core.cache import caches
 
-    from commitments.api.caching import MISSED_ONCE
-    from commitments.api.direct import LEARNT
-    from commitments.api.pagination import COUNTS
-    from commitments.api.read_path import ANCHORS, LIST_SHAPES
+    from commitments.api.caching import clear_process_stores
 
     caches["api_responses"].clear()
-    LIST_SHAPES.clear()
-    ANCHORS.clear()
-    LEARNT.clear()
-    COUNTS.clear()
-    MISSED_ONCE.clear()
+    clear_process_stores()
 
 
 @pytest.fixture

@@ -258,7 +258,8 @@ def test_the_keys_missed_once_are_few_and_bounded():
 
 
 def counts(sql: str) -> bool:
-    return sql.upper().startswith("SELECT COUNT(")
+    """Whether a statement counts the list's results (read_path.count_sql), alone or in a page."""
+    return "SELECT COUNT(*) FROM (" in sql.upper()
 
 
 def test_the_count_is_read_once_per_generation(api_client, seed_data, settings):
@@ -279,6 +280,34 @@ def test_the_count_is_read_once_per_generation(api_client, seed_data, settings):
     with CaptureQueriesContext(connection) as queries:
         assert api_client.get(LIST).json()["count"] == Commitment.objects.count()
     assert any(counts(q["sql"]) for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("query", "lookups"),
+    [
+        ("status=announced", {"status": "announced"}),
+        ("country=KZ&status=cancelled", {"parties__country": "KZ", "status": "cancelled"}),
+        ("", {}),
+    ],
+)
+def test_a_filter_counted_by_its_page_has_its_count_on_every_page(
+    api_client, seed_data, settings, query, lookups
+):
+    """With no count kept yet, the page counts: at any offset, past the last result too."""
+    from django.core.cache import caches
+
+    from commitments.api.caching import clear_process_stores
+
+    settings.API_RESPONSE_CACHE = False
+    expected = Commitment.objects.filter(**lookups).distinct()
+    total = expected.count()
+    slugs = sorted(expected.values_list("slug", flat=True))
+    for offset in sorted({0, max(total - 1, 0), total, total + 1, 10**6}):
+        caches["api_responses"].clear()
+        clear_process_stores()  # As in another worker, in a new generation.
+        page = api_client.get(f"/api/commitments/?{query}&limit=3&offset={offset}").json()
+        assert page["count"] == total
+        assert [item["slug"] for item in page["results"]] == slugs[offset : offset + 3]
 
 
 def test_one_count_serves_every_ordering_of_a_filter(api_client, seed_data, settings):

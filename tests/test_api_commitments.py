@@ -194,17 +194,18 @@ FILTERED = {"country": "KZ", "status": "announced,completed", "category": "trade
 @pytest.mark.parametrize(
     ("params", "queries"),
     [
-        ({}, 3),
-        (FILTERED, 3),
-        ({**FILTERED, "ordering": "-status_date", "as_of": "2024-01-01"}, 3),
+        ({}, 2),
+        (FILTERED, 2),
+        ({**FILTERED, "ordering": "-status_date", "as_of": "2024-01-01"}, 2),
         ({**FILTERED, "cursor": ""}, 2),
     ],
 )
 def test_list_runs_a_constant_number_of_queries(
     api_client, seed_data, django_assert_num_queries, size, params, queries
 ):
-    # the data generation, the count (not in cursor mode), and the page with
-    # its parties and origins, rendered to JSON by the database
+    # the data generation, and the page with its parties and origins,
+    # rendered to JSON by the database, which also counts the results (not
+    # in cursor mode) when no count is kept for the filters yet
     api_client.get(URL, {"country": "KZ"})  # Known country codes are then cached.
     with django_assert_num_queries(queries):
         response = api_client.get(URL, {"limit": size, **params})

@@ -22,6 +22,7 @@ served row changes. Two middleware share the work:
 
 import datetime
 import hashlib
+import weakref
 from pathlib import Path
 
 from django.conf import settings
@@ -124,6 +125,17 @@ def etag_matches(request, etag: str) -> bool:
     return etag in {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
+# Every store this process keeps of the API's reads (Kept, MissedOnce,
+# read_path.CompiledShapes): tests empty them all between tests, whose data
+# reaches the same generation numbers again once rolled back.
+PROCESS_STORES: weakref.WeakSet = weakref.WeakSet()
+
+
+def clear_process_stores() -> None:
+    for store in list(PROCESS_STORES):
+        store.clear()
+
+
 class Kept:
     """Values this process keeps, up to `size` of them; full, it starts again empty.
 
@@ -136,6 +148,7 @@ class Kept:
     def __init__(self, size: int = 4096):
         self.size = size
         self._values: dict = {}
+        PROCESS_STORES.add(self)
 
     def get(self, key):
         return self._values.get(key)
@@ -149,6 +162,12 @@ class Kept:
         self._values.clear()
 
 
+def shared_key(name: str, parts) -> str:
+    """Return the shared cache's key for a value named `name` that depends on `parts` alone."""
+    digest = hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"commitments:{name}:{digest}"
+
+
 def shared(name: str, parts, compute, timeout: float):
     """Return compute(), kept in the shared cache under `name` and a digest of `parts`.
 
@@ -156,8 +175,7 @@ def shared(name: str, parts, compute, timeout: float):
     must name all that the value depends on.
     """
     cache = caches[CACHE_ALIAS]
-    digest = hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
-    key = f"commitments:{name}:{digest}"
+    key = shared_key(name, parts)
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -214,6 +232,7 @@ class MissedOnce:
     def __init__(self, size: int = 8192):
         self.size = size
         self._keys: set[str] = set()
+        PROCESS_STORES.add(self)
 
     def missed_before(self, key: str) -> bool:
         """Return whether `key` was missed before, and note this miss."""

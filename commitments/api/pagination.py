@@ -8,12 +8,13 @@ import urllib.parse
 
 import orjson
 from django.conf import settings
+from django.core.cache import caches
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from .caching import Kept, data_generation, request_day, shared
+from .caching import CACHE_ALIAS, Kept, data_generation, request_day, shared_key
 from .inputs import parse_integer
 
 # A cursor holds one slug; anything longer than this is not one of ours.
@@ -139,6 +140,7 @@ def decode_cursor(raw: str) -> str | None:
 
 # The counts this process has read, by generation, day and filters.
 COUNTS = Kept()
+COUNT_SECONDS = 60 * 60
 
 
 class CommitmentPagination(StrictLimitOffsetPagination):
@@ -150,23 +152,33 @@ class CommitmentPagination(StrictLimitOffsetPagination):
 
     cursor_query_param = "cursor"
 
-    def cached_count(self, count, filters) -> int:
-        """Return count(), called once per data generation, day and `filters`.
+    def known_count(self, filters) -> int | None:
+        """Return the count of `filters` in this data generation and day, if one was kept.
 
-        Kept in the shared cache for the other workers, and in this process
-        (COUNTS), where every page of a filter after its first reads it.
-        `filters` is every query parameter but the page's, as the caller's
-        shape holds them; the day is in the key because `overdue` filters on
-        it. The ordering is not: sorting the results does not change their
-        number, so a table re-sorted by its reader costs no count.
+        Counts are kept (keep_count) in the shared cache for the other
+        workers, and in this process (COUNTS), where every page of a filter
+        after its first reads it. `filters` is every query parameter but the
+        page's, as the caller's shape holds them; the day is in the key
+        because `overdue` filters on it. The ordering is not: sorting the
+        results does not change their number, so a table re-sorted by its
+        reader costs no count.
         """
-        counted = tuple(item for item in filters if item[0] != "ordering")
-        parts = (data_generation(self.request._request), request_day(self.request), counted)
+        parts = self._count_parts(filters)
         value = COUNTS.get(parts)
         if value is None:
-            value = shared("count", parts, count, 60 * 60)
-            COUNTS.keep(parts, value)
+            value = caches[CACHE_ALIAS].get(shared_key("count", parts))
+            if value is not None:
+                COUNTS.keep(parts, value)
         return value
+
+    def keep_count(self, filters, value: int) -> None:
+        parts = self._count_parts(filters)
+        COUNTS.keep(parts, value)
+        caches[CACHE_ALIAS].set(shared_key("count", parts), value, COUNT_SECONDS)
+
+    def _count_parts(self, filters) -> tuple:
+        counted = tuple(item for item in filters if item[0] != "ordering")
+        return (data_generation(self.request._request), request_day(self.request), counted)
 
     def page_bounds(self, request, count: int) -> tuple[int, int] | None:
         self.cursor_mode = False

@@ -30,7 +30,7 @@ from commitments.choices import Status
 from commitments.models import CommitmentParty, Meeting, Mention
 
 from . import rendered
-from .caching import Kept, request_day
+from .caching import PROCESS_STORES, Kept, request_day
 
 # The page query selects the commitment's own columns only: what is read from
 # other tables (the meeting, the mention count) is read for the page's rows
@@ -334,24 +334,52 @@ def render_page(page: PageSql, *, request, as_of: datetime.date | None) -> list[
     The objects are read as the database keeps them rendered (rendered.py),
     or rendered in full when one of the page's is not.
     """
+    return _render(page, None, request=request, as_of=as_of)[0]
+
+
+def render_counted_page(
+    page: PageSql, counter: tuple[str, tuple], *, request, as_of: datetime.date | None
+) -> tuple[list[bytes], int | None]:
+    """Return render_page(), and what count_sql()'s `counter` counts, from one statement.
+
+    The count is None when the page is empty (past the last result, or none).
+    One statement is one round trip to the database fewer than two.
+    """
+    return _render(page, counter, request=request, as_of=as_of)
+
+
+def _with_count(template: str) -> str:
+    """Return a statement of OBJECT_SQL that also selects `{count}`, the count's statement."""
+    end = " FROM ({page}) p"
+    assert template.endswith(end), template
+    return template.removesuffix(end) + ", ({count})" + end
+
+
+def _render(page: PageSql, counter, *, request, as_of) -> tuple[list[bytes], int | None]:
     vendor = connection.vendor
     if vendor not in OBJECT_SQL:
-        OBJECT_SQL[vendor] = (rendered.read_sql(vendor), _object_sql(vendor))
-    stored, full = OBJECT_SQL[vendor]
+        templates = (rendered.read_sql(vendor), _object_sql(vendor))
+        OBJECT_SQL[vendor] = (templates, tuple(_with_count(t) for t in templates))
+    (stored, full), counted = OBJECT_SQL[vendor]
+    count_params = ()
+    if counter is not None:
+        (stored, full), (count, count_params) = counted, counter
+        stored, full = stored.replace("{count}", count), full.replace("{count}", count)
     day = (as_of or request_day(request)).isoformat()
     url = request.build_absolute_uri(detail_path(get_script_prefix()))
     url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
-    # The object's own parameters come before the page's in the text.
-    own = (day, url_prefix, url_suffix)
+    # The object's own parameters come before the count's and the page's in the text.
+    own = (day, url_prefix, url_suffix, *count_params)
     with connection.cursor() as cursor:
         sql, params = page.stored
         cursor.execute(stored.replace("{page}", sql), (*own, *params))
-        objects = [row[0] for row in cursor.fetchall()]
-        if None not in objects:
-            return [item.encode() for item in objects]
-        sql, params = page.full
-        cursor.execute(full.replace("{page}", sql), (*own, *params))
-        return [row[0].encode() for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+        if any(row[0] is None for row in rows):
+            sql, params = page.full
+            cursor.execute(full.replace("{page}", sql), (*own, *params))
+            rows = cursor.fetchall()
+    total = rows[0][1] if rows and counter is not None else None
+    return [row[0].encode() for row in rows], total
 
 
 def commitment_json(page: QuerySet, *, request, as_of: datetime.date | None) -> list[bytes]:
@@ -377,6 +405,7 @@ class CompiledShapes:
         self.size = size
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        PROCESS_STORES.add(self)
 
     def get(self, key):
         with self._lock:

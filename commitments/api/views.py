@@ -43,6 +43,7 @@ from .permissions import OpenReadUnlessLoginRequired
 from .read_path import (
     DEEP_OFFSET,
     LIST_SHAPES,
+    PageSql,
     anchored_page,
     anchoring_sql,
     commitment_json,
@@ -50,6 +51,7 @@ from .read_path import (
     deep_page_sql,
     detail_json,
     page_sql,
+    render_counted_page,
     render_page,
     run_count,
 )
@@ -149,24 +151,41 @@ def list_shape(request) -> tuple[tuple, tuple]:
 
 
 def offset_page_json(request, paginator, compiled, filters) -> list[bytes]:
-    """Return the page of a compiled shape that `limit` and `offset` ask for, as JSON objects."""
+    """Return the page of a compiled shape that `limit` and `offset` ask for, as JSON objects.
+
+    The results are counted once per data generation and filters: by the
+    page's own statement when no count is kept yet.
+    """
     select, counter, deep, anchoring = compiled
     paginator.request = request
-    count = paginator.cached_count(lambda: run_count(counter), filters)
+    count = 0 if select is None else paginator.known_count(filters)
+    objects = None
+    if count is None:
+        limit, offset = paginator.get_limit(request), paginator.get_offset(request)
+        page = page_at(select, deep, offset, limit)
+        objects, count = render_counted_page(page, counter, request=request, as_of=request.as_of)
+        if count is None:  # No result at this offset: past the last, or none at all.
+            count = run_count(counter)
+        paginator.keep_count(filters, count)
     bounds = paginator.page_bounds(request, count)
-    if select is None or bounds is None:
+    if bounds is None:
         return []
+    if objects is not None:
+        return objects
     offset, limit = bounds
     if anchoring is not None and offset < count:
         page = anchored_page(anchoring, data_generation(request._request), offset, limit)
         objects = [] if page is None else render_page(page, request=request, as_of=request.as_of)
         if objects:  # Else the generation moved since the request read it.
             return objects
+    return render_page(page_at(select, deep, offset, limit), request=request, as_of=request.as_of)
+
+
+def page_at(select: PageSql, deep: PageSql | None, offset: int, limit: int) -> PageSql:
+    """Return a shape's page at `offset`: its slugs read first if it is deep (PostgreSQL)."""
     if deep is not None and offset >= DEEP_OFFSET:
-        page = deep.then("", (limit, offset))
-    else:
-        page = select.then(" LIMIT %s OFFSET %s", (limit, offset))
-    return render_page(page, request=request, as_of=request.as_of)
+        return deep.then("", (limit, offset))
+    return select.then(" LIMIT %s OFFSET %s", (limit, offset))
 
 
 @extend_schema_view(
