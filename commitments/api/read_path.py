@@ -188,7 +188,11 @@ class PageSql(NamedTuple):
 
 
 def bind(params, values: dict[str, object]) -> tuple:
-    """Return `params` with each one that is a key of `values` (a mark) replaced by its value."""
+    """Return `params` with each one that is a key of `values` (a mark) replaced by its value.
+
+    A mark holds a NUL, which no parameter of a request can: the API refuses
+    it (inputs.check_text).
+    """
     return tuple(values[p] if isinstance(p, str) and p in values else p for p in params)
 
 
