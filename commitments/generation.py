@@ -27,6 +27,7 @@ import secrets
 from django.apps import apps
 from django.db import InterfaceError, OperationalError, connections, migrations, models
 
+from . import statements
 from .triggers import drop_sqlite_triggers, uninstalled_backwards
 
 SLOTS = 16
@@ -83,7 +84,7 @@ def current(using: str = "default") -> str:
     """Return the generation as "epoch.count": one query of at most 17 tiny rows."""
     connection = connections[using]
     table = connection.ops.quote_name(DataGeneration._meta.db_table)
-    with connection.cursor() as cursor:
+    with statements.cursor(connection) as cursor:
         if connection.vendor == "postgresql":
             # The next write of this transaction, if any, bumps again: a
             # transaction that reads its own writes (a test, a script) sees

@@ -7,6 +7,7 @@ import orjson
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory
 
 from commitments import generation
@@ -197,3 +198,26 @@ def test_a_page_is_never_read_from_an_anchor_of_another_generation(
     slugs = list(Commitment.objects.order_by("slug").values_list("slug", flat=True))
     assert after == slugs[7:9]
     assert after[1] == before[0]  # The write moved every row one further.
+
+
+@pytest.mark.postgres
+def test_the_read_paths_statements_are_prepared_once_they_repeat(api_client, seed_data, settings):
+    """The generation's read and a detail's statement: parsed and planned once per connection.
+
+    Logged all the same with the values they ran with (statements.LoggedCursor).
+    """
+    settings.API_RESPONSE_CACHE = False
+    slugs = list(Commitment.objects.order_by("slug").values_list("slug", flat=True))
+    for slug in slugs[:6]:
+        assert api_client.get(f"/api/commitments/{slug}/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get(f"/api/commitments/{slugs[6]}/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("set_config($1" in statement for statement in prepared)
+    assert any('"commitments_commitment"."slug" = $' in statement for statement in prepared)
+    logged = [query["sql"] for query in queries.captured_queries]
+    assert len(logged) == 2
+    assert "set_config('commitments.generation_bumped'" in logged[0]
+    assert f'"commitments_commitment"."slug" = \'{slugs[6]}\'' in logged[1]

@@ -85,6 +85,20 @@ def test_a_yes_or_no_setting_reads_the_usual_words(monkeypatch, value, expected)
         assert env_bool("SOME_SWITCH", default) == (default if expected == "default" else expected)
 
 
+def test_postgresql_prepares_repeated_statements_unless_told_not_to(monkeypatch):
+    """Django never prepares (for poolers); the settings let psycopg, unless a pooler forbids it."""
+    from config.settings.base import database_from_environment
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://reader@db.invalid:5432/commitments")
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    assert database_from_environment()["OPTIONS"]["prepare_threshold"] == 5
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
+    assert "prepare_threshold" not in database_from_environment().get("OPTIONS", {})
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS")
+    monkeypatch.delenv("DATABASE_URL")
+    assert "prepare_threshold" not in database_from_environment()["OPTIONS"]  # SQLite.
+
+
 def test_a_yes_or_no_setting_refuses_any_other_word():
     result = run_python(SETUP, **GOOD_ENVIRONMENT, API_LOGIN_REQUIRED="ture")
     assert result.returncode != 0

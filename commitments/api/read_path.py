@@ -25,7 +25,7 @@ from django.db.models import BooleanField, F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import get_script_prefix, reverse
 
-from commitments import generation
+from commitments import generation, statements
 from commitments.choices import Status
 from commitments.models import CommitmentParty, Meeting, Mention
 
@@ -298,7 +298,7 @@ def anchored_page(anchoring: Anchoring, data_generation: str, offset: int, limit
         before = max((i for i in anchors if i < k), default=0)
         sql, params = anchoring.anchor
         params = bind(params, {**marks, ANCHOR_MARK: anchors.get(before, "")})
-        with connection.cursor() as cursor:
+        with statements.cursor(connection) as cursor:
             cursor.execute(f"{sql} LIMIT 1 OFFSET %s", (*params, (k - before) * ANCHOR_EVERY))
             row = cursor.fetchone()
         if row is None:  # Another generation by now, or fewer rows.
@@ -321,7 +321,7 @@ def run_count(compiled: tuple[str, tuple] | None) -> int:
     """Run what count_sql() returned."""
     if compiled is None:
         return 0
-    with connection.cursor() as cursor:
+    with statements.cursor(connection) as cursor:
         cursor.execute(*compiled)
         return cursor.fetchone()[0]
 
@@ -374,7 +374,7 @@ def _render(page: PageSql, counter, *, request, as_of) -> tuple[list[bytes], int
     url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
     # The object's own parameters come before the count's and the page's in the text.
     own = (day, url_prefix, url_suffix, *count_params)
-    with connection.cursor() as cursor:
+    with statements.cursor(connection) as cursor:
         sql, params = page.stored
         cursor.execute(stored.replace("{page}", sql), (*own, *params))
         rows = cursor.fetchall()

@@ -147,6 +147,13 @@ def database_from_environment() -> dict:
         # setting its pragmas would otherwise cost every request.
         config.setdefault("CONN_MAX_AGE", 60)
         config.setdefault("CONN_HEALTH_CHECKS", True)
+    elif env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # psycopg prepares a statement on a connection once it has run there
+        # this many times. Only the read path's own statements, bound on the
+        # server (commitments/statements.py), can be; Django's default of
+        # never is for connection poolers: behind PgBouncer in transaction
+        # mode before 1.21, set DATABASE_PREPARED_STATEMENTS=0.
+        config.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
     config["ATOMIC_REQUESTS"] = False
     return config
 
