@@ -11,10 +11,17 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory
 
 from commitments import generation
-from commitments.api.read_path import PAGE_COLUMNS, STORED_COLUMNS, commitment_json, page_sql
+from commitments.api.read_path import (
+    PAGE_COLUMNS,
+    STORED_COLUMNS,
+    commitment_json,
+    counting_page_sql,
+    page_sql,
+)
 from commitments.api.renderers import dumps
 from commitments.api.serializers import CommitmentSerializer
 from commitments.choices import Status
+from commitments.filters import parties_with
 from commitments.models import Commitment
 from tests.factories import CommitmentFactory
 
@@ -172,6 +179,31 @@ def test_only_a_shape_in_slug_order_alone_has_anchors(seed_data):
     assert anchoring_sql(commitments.order_by("slug")) is not None
     assert anchoring_sql(commitments.order_by("title", "slug")) is None
     assert anchoring_sql(commitments.order_by("-slug")) is None
+
+
+def test_only_a_page_filtered_by_keys_counts_its_result_as_it_reads_it(seed_data):
+    """By country or lead it reads every row of the keys anyway; any other may stop early."""
+    commitments = Commitment.objects.with_status(None)
+    by_country = commitments.filter(parties_with("KZ")).filter(status=Status.ANNOUNCED)
+    assert counting_page_sql(by_country.order_by("title", "slug")) is not None
+    assert counting_page_sql(commitments.filter(parties_with("CN", "lead"))) is not None
+    assert counting_page_sql(commitments.order_by("slug")) is None
+    assert counting_page_sql(commitments.filter(status=Status.ANNOUNCED)) is None
+    assert counting_page_sql(commitments.exclude(parties_with("KZ"))) is None
+
+
+def test_a_country_s_first_page_counts_in_its_own_rows(api_client, seed_data, settings):
+    settings.API_RESPONSE_CACHE = False
+    url = "/api/commitments/?country=KZ&ordering=title&limit=2"
+    api_client.get(url)  # Compiled, and counted in this generation.
+    Commitment.objects.filter(slug="cn-kz-mutual-visa-exemption").update(title="Visa-free travel")
+    with CaptureQueriesContext(connection) as queries:
+        page = api_client.get(url).json()
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) == 2  # The generation, and the page with its count.
+    assert "COUNT(*) OVER ()" in statements[1]
+    assert "SELECT COUNT(*) FROM (" not in statements[1]
+    assert page["count"] == Commitment.objects.filter(parties__country="KZ").distinct().count()
 
 
 def test_a_page_is_never_read_from_an_anchor_of_another_generation(

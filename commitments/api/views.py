@@ -43,11 +43,13 @@ from .permissions import OpenReadUnlessLoginRequired
 from .read_path import (
     DEEP_OFFSET,
     LIST_SHAPES,
+    PAGE_COUNT,
     PageSql,
     anchored_page,
     anchoring_sql,
     commitment_json,
     count_sql,
+    counting_page_sql,
     deep_page_sql,
     detail_json,
     page_sql,
@@ -156,14 +158,17 @@ def offset_page_json(request, paginator, compiled, filters) -> list[bytes]:
     The results are counted once per data generation and filters: by the
     page's own statement when no count is kept yet.
     """
-    select, counter, deep, anchoring = compiled
+    select, counter, deep, anchoring, counting = compiled
     paginator.request = request
     count = 0 if select is None else paginator.known_count(filters)
     objects = None
     if count is None:
         limit, offset = paginator.get_limit(request), paginator.get_offset(request)
-        page = page_at(select, deep, offset, limit)
-        objects, count = render_counted_page(page, counter, request=request, as_of=request.as_of)
+        if counting is None:
+            page, counted_by = page_at(select, deep, offset, limit), counter
+        else:  # The page counts its whole result as it reads it.
+            page, counted_by = counting.then(" LIMIT %s OFFSET %s", (limit, offset)), PAGE_COUNT
+        objects, count = render_counted_page(page, counted_by, request=request, as_of=request.as_of)
         if count is None:  # No result at this offset: past the last, or none at all.
             count = run_count(counter)
         paginator.keep_count(filters, count)
@@ -286,6 +291,7 @@ class CommitmentViewSet(
                 count_sql(queryset),
                 deep_page_sql(queryset, request.as_of),
                 anchoring_sql(queryset),
+                counting_page_sql(queryset),
             )
 
         compiled = LIST_SHAPES.get_or_compile(shape, compile_shape)
