@@ -11,9 +11,9 @@ to 5 where Django's default is never), and from then on the server skips
 the parsing and, once it settles on a generic plan, the planning too.
 
 For a detail read (the generation and the detail's statement, each with
-other values), that is about a quarter of the server's CPU and less than
-half of psycopg's, measured on this project's benchmark data (README,
-"Served speed").
+other values), the server's CPU drops by more than half and the worker's by
+about a sixth, measured on this project's benchmark data (README, "Served
+speed").
 
 Only these statements are bound on the server: the ORM's own queries keep
 Django's default, since some of them rely on values being written into the
