@@ -233,6 +233,23 @@ def test_a_page_is_never_read_from_an_anchor_of_another_generation(
 
 
 @pytest.mark.postgres
+def test_a_prepared_page_keeps_one_plan_for_every_offset(api_client, seed_data, settings):
+    """Left to choose, PostgreSQL would plan the list's page again for each offset."""
+    settings.API_RESPONSE_CACHE = False
+    for offset in range(8):
+        assert api_client.get(f"/api/commitments/?limit=2&offset={offset}").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ['%ORDER BY "commitments_commitment"."slug" ASC LIMIT $% OFFSET $%'],
+        )
+        plans = cursor.fetchall()
+    assert plans
+    assert all(generic > 0 and custom == 0 for generic, custom in plans)
+
+
+@pytest.mark.postgres
 def test_the_read_paths_statements_are_prepared_once_they_repeat(api_client, seed_data, settings):
     """The generation's read and a detail's statement: parsed and planned once per connection.
 

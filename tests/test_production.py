@@ -86,14 +86,23 @@ def test_a_yes_or_no_setting_reads_the_usual_words(monkeypatch, value, expected)
 
 
 def test_postgresql_prepares_repeated_statements_unless_told_not_to(monkeypatch):
-    """Django never prepares (for poolers); the settings let psycopg, unless a pooler forbids it."""
+    """Django never prepares (for poolers); the settings let psycopg, unless a pooler forbids it.
+
+    And have PostgreSQL plan a prepared statement once for all its values.
+    """
     from config.settings.base import database_from_environment
 
     monkeypatch.setenv("DATABASE_URL", "postgres://reader@db.invalid:5432/commitments")
     monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
-    assert database_from_environment()["OPTIONS"]["prepare_threshold"] == 5
+    options = database_from_environment()["OPTIONS"]
+    assert options["prepare_threshold"] == 5
+    assert options["options"] == "-c plan_cache_mode=force_generic_plan"
+    # Options of the URL's own are kept.
+    monkeypatch.setenv("DATABASE_URL", "postgres://db.invalid/c?options=-c%20search_path%3Dx")
+    options = database_from_environment()["OPTIONS"]
+    assert options["options"] == "-c search_path=x -c plan_cache_mode=force_generic_plan"
     monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
-    assert "prepare_threshold" not in database_from_environment().get("OPTIONS", {})
+    assert database_from_environment()["OPTIONS"] == {"options": "-c search_path=x"}
     monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS")
     monkeypatch.delenv("DATABASE_URL")
     assert "prepare_threshold" not in database_from_environment()["OPTIONS"]  # SQLite.

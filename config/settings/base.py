@@ -151,9 +151,17 @@ def database_from_environment() -> dict:
         # psycopg prepares a statement on a connection once it has run there
         # this many times. Only the read path's own statements, bound on the
         # server (commitments/statements.py), can be; Django's default of
-        # never is for connection poolers: behind PgBouncer in transaction
-        # mode before 1.21, set DATABASE_PREPARED_STATEMENTS=0.
-        config.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+        # never is for connection poolers: behind PgBouncer, set
+        # DATABASE_PREPARED_STATEMENTS=0.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("prepare_threshold", 5)
+        # And planned once for all the values it runs with. Left to choose,
+        # PostgreSQL plans a page for each offset and limit (taking a tenth
+        # of the rows for each, it prices one plan for all above planning
+        # each time): 0.2 to 0.4 ms of its CPU for every page of the list.
+        options["options"] = " ".join(
+            filter(None, (options.get("options"), "-c plan_cache_mode=force_generic_plan"))
+        )
     config["ATOMIC_REQUESTS"] = False
     return config
 
