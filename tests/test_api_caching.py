@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from commitments import generation
 from commitments.choices import Status
 from commitments.models import Commitment, Country
+from tests.factories import CommitmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -216,10 +217,10 @@ def test_a_fresh_read_is_stored_once_its_response_is_sent(seed_data, rf):
     from django.core.cache import caches
 
     from commitments.api.caching import CACHE_ALIAS, ApiResponseCacheMiddleware, request_digest
-    from config.wsgi import application
+    from config.wsgi import django_application
 
     request = rf.get(LIST)
-    response = ApiResponseCacheMiddleware(application.get_response)(request)
+    response = ApiResponseCacheMiddleware(django_application.get_response)(request)
     assert response.status_code == 200
     cache = caches[CACHE_ALIAS]
     key = f"api:{request_digest(request, 'anonymous')}"
@@ -525,3 +526,139 @@ def test_a_hostile_if_none_match_never_gets_a_304(api_client, seed_data, url, he
 def test_a_weak_or_listed_tag_still_matches(api_client, seed_data):
     etag = api_client.get(LIST)["ETag"]
     assert read(api_client, LIST, if_none_match=f'"x", W/{etag}').status_code == 304
+
+
+def wsgi_call(application, environ) -> tuple[str, list, bytes]:
+    """Return the status, headers and body a WSGI application answers `environ` with."""
+    started = []
+    chunks = application(
+        environ, lambda status, headers, exc_info=None: started.append((status, headers))
+    )
+    body = b"".join(chunks)
+    getattr(chunks, "close", lambda: None)()  # What the server does once it has sent the body.
+    return (*started[0], body)
+
+
+class Behind:
+    """What stands behind the WSGI front: Django's handler or a stub, noting what reaches it."""
+
+    def __init__(self, application=None):
+        self.application = application
+        self.reached = []
+
+    def __call__(self, environ, start_response):
+        self.reached.append(environ["PATH_INFO"])
+        if self.application is None:
+            start_response("418 Behind", [])
+            return [b"behind"]
+        return self.application(environ, start_response)
+
+
+def revalidation(rf, etag, url=LIST, method="get", **headers):
+    return getattr(rf, method)(url, HTTP_IF_NONE_MATCH=etag, **headers).environ
+
+
+@pytest.fixture
+def front():
+    """The production WSGI entry point."""
+    from config.wsgi import application
+
+    return application
+
+
+@pytest.fixture
+def stack(front, monkeypatch):
+    """Django's own handler behind the front."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    behind = Behind(WSGIHandler())
+    monkeypatch.setattr(front, "application", behind)
+    return behind
+
+
+def tag_of(stack, rf, url=LIST) -> str:
+    status, headers, _ = wsgi_call(stack, rf.get(url).environ)
+    assert status == "200 OK"
+    stack.reached.clear()
+    return dict(headers)["ETag"]
+
+
+# Each of these runs outside a test transaction, as requests do: the front
+# closes connections that are past their age, as Django's request signals do,
+# and a connection in a transaction would count as one.
+@pytest.mark.django_db(transaction=True)
+def test_the_front_answers_a_revalidation_that_holds_as_the_stack_would(front, stack, rf):
+    CommitmentFactory.create_batch(3)
+    etag = tag_of(stack, rf)
+    from_stack = wsgi_call(stack, revalidation(rf, etag))
+    stack.reached.clear()
+    answered = wsgi_call(front, revalidation(rf, etag))
+    assert stack.reached == []
+    assert answered[0] == "304 Not Modified"
+    assert answered == from_stack  # Same status, same headers in the same order, no body.
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"etag": '"g0"'}, id="another-tag"),
+        pytest.param({"HTTP_AUTHORIZATION": "Token not-a-real-token"}, id="credentials"),
+        pytest.param({"HTTP_COOKIE": "sessionid=anything"}, id="session-cookie"),
+        pytest.param({"method": "head"}, id="head"),
+        pytest.param({"url": "/admin/"}, id="not-the-api"),
+        pytest.param({"API_LOGIN_REQUIRED": True}, id="login-required"),
+        pytest.param({"API_RESPONSE_CACHE": False}, id="cache-off"),
+    ],
+)
+def test_the_front_leaves_every_other_request_to_the_stack(
+    front, stack, rf, settings, monkeypatch, change
+):
+    CommitmentFactory()
+    etag = tag_of(stack, rf)
+    change = dict(change)
+    for name in ("API_LOGIN_REQUIRED", "API_RESPONSE_CACHE"):
+        if name in change:
+            setattr(settings, name, change.pop(name))
+    environ = revalidation(rf, change.pop("etag", etag), **change)
+    monkeypatch.setattr(front, "application", Behind())
+    assert wsgi_call(front, environ) == ("418 Behind", [], b"behind")
+    assert front.application.reached == [environ["PATH_INFO"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_ends_the_fronts_304(front, stack, rf):
+    CommitmentFactory(slug="to-be-changed")
+    etag = tag_of(stack, rf)
+    assert wsgi_call(front, revalidation(rf, etag))[0] == "304 Not Modified"
+    Commitment.objects.filter(slug="to-be-changed").update(title="Changed")
+    status, headers, body = wsgi_call(front, revalidation(rf, etag))
+    assert stack.reached == ["/api/commitments/"]
+    assert status == "200 OK" and dict(headers)["ETag"] != etag
+    assert b"Changed" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_front_leaves_a_failing_database_to_the_stack(front, stack, rf, monkeypatch):
+    from django.db import OperationalError
+
+    CommitmentFactory()
+    etag = tag_of(stack, rf)
+
+    def gone(using="default"):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(generation, "current_checking", gone)
+    monkeypatch.setattr(front, "application", Behind())
+    assert wsgi_call(front, revalidation(rf, etag))[0] == "418 Behind"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_front_replaces_a_connection_past_its_age_as_django_would(front, stack, rf):
+    CommitmentFactory()
+    etag = tag_of(stack, rf)
+    connection.ensure_connection()
+    aged = connection.connection
+    connection.close_at = 0  # Past CONN_MAX_AGE.
+    assert wsgi_call(front, revalidation(rf, etag))[0] == "304 Not Modified"
+    assert connection.connection is not None and connection.connection is not aged

@@ -2,8 +2,11 @@
 
 Every API read is tagged with the data generation (commitments/generation.py)
 read before anything else in the request, so a tag is stale as soon as any
-served row changes. Two middleware share the work:
+served row changes. Three pieces share the work:
 
+- RevalidationFront wraps Django's WSGI application (config/wsgi.py). An
+  anonymous revalidation whose tag still holds gets its 304 there, without
+  Django's request handling; everything else goes on to Django.
 - ApiResponseCacheMiddleware runs first of all. For an anonymous GET (no
   Authorization header, no session cookie) while anonymous reads are open, it
   looks the request up in the "api_responses" cache under a key made of the
@@ -27,7 +30,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -251,6 +255,17 @@ class MissedOnce:
 MISSED_ONCE = MissedOnce()
 
 
+def cache_answers(request) -> bool:
+    """Return whether the response cache answers `request`: an anonymous API GET it may serve."""
+    return (
+        settings.API_RESPONSE_CACHE
+        and request.method == "GET"
+        and is_api_request(request)
+        and anonymous_reads_open()
+        and not has_credentials(request)
+    )
+
+
 class ApiResponseCacheMiddleware:
     """Answer anonymous API reads from the shared cache, before any other middleware."""
 
@@ -261,13 +276,7 @@ class ApiResponseCacheMiddleware:
         self.direct = direct
 
     def __call__(self, request):
-        if not (
-            settings.API_RESPONSE_CACHE
-            and request.method == "GET"
-            and is_api_request(request)
-            and anonymous_reads_open()
-            and not has_credentials(request)
-        ):
+        if not cache_answers(request):
             return self.get_response(request)
         try:
             data_generation(request)
@@ -318,6 +327,57 @@ class ApiResponseCacheMiddleware:
             and "no-store" not in response.get("Cache-Control", "")
             and len(response.content) <= settings.API_RESPONSE_CACHE_MAX_ENTRY_BYTES
         )
+
+
+class RevalidationFront:
+    """WSGI: answer an anonymous API revalidation whose tag still holds, in front of Django.
+
+    Clients that poll with If-None-Match mostly learn that nothing changed.
+    ApiResponseCacheMiddleware would say so, but only once Django's handler
+    has built its request, sent `request_started` and `request_finished`,
+    run the middleware chain and turned a response object into WSGI's terms:
+    half of a 304's CPU (in process, 0.16 ms instead of 0.30 on SQLite, 0.31
+    instead of 0.48 on PostgreSQL). This gives the same 304, with the same
+    headers, from the same tag, after doing itself what those signals do for
+    a request that reads nothing but the data generation: closing the
+    thread's connections that are too old or broken, before and after.
+
+    Any other request, a tag that no longer holds included, goes to Django
+    whole, which reads the generation again (one query more, once per client
+    and write). So does a revalidation when the database fails: the stack
+    then answers 503.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if (
+            environ.get("REQUEST_METHOD") == "GET"
+            and "HTTP_IF_NONE_MATCH" in environ
+            and environ.get("PATH_INFO", "").startswith("/api/")  # Not a static file's.
+        ):
+            response = self.not_modified(environ)
+            if response is not None:
+                status = f"{response.status_code} {response.reason_phrase}"
+                start_response(status, list(response.items()))
+                return []
+        return self.application(environ, start_response)
+
+    @staticmethod
+    def not_modified(environ) -> HttpResponse | None:
+        """Return the 304 that ApiResponseCacheMiddleware would give the request; None if none."""
+        request = WSGIRequest(environ)
+        if not cache_answers(request):
+            return None
+        close_old_connections()
+        try:
+            etag = etag_for(request, "anonymous")
+        except (DatabaseError, InterfaceError):
+            return None
+        finally:
+            close_old_connections()
+        return not_modified(etag, PUBLIC) if etag_matches(request, etag) else None
 
 
 def audience_of(request) -> str | None:
