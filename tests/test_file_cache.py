@@ -54,6 +54,13 @@ def test_a_shorter_update_leaves_no_trailing_bytes(tmp_path):
         assert file.read() == b""
 
 
+def test_an_update_reads_and_grows_an_entry_longer_than_one_read(tmp_path):
+    cache = locking(tmp_path)
+    cache.update("key", lambda value: "x" * 200_000, 60)
+    assert cache.update("key", lambda value: value + "y", 60) == "x" * 200_000 + "y"
+    assert cache.update("key", lambda value: value, 60) == "x" * 200_000 + "y"
+
+
 def test_set_writes_whole_entries_and_recreates_a_deleted_folder(tmp_path):
     folder = tmp_path / "cache"
     cache = BoundedFileBasedCache(str(folder), {"OPTIONS": {"MAX_BYTES": 2**20}})
