@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -149,6 +150,23 @@ def test_a_new_status_update_changes_the_data_version(demo_data, evidence):
     after = xian(FINAL)
     assert after.data_version != before
     assert next(row for row in after.rows if row.slug == "cn-tj-luban-workshop").score == 1
+
+
+def test_the_data_version_follows_every_field_even_one_json_cannot_hold(demo_data):
+    from dataclasses import replace
+
+    from commitments.reports.services import data_version
+
+    report = xian(FINAL)
+    assert data_version(report) == report.data_version
+    versions = {report.data_version}
+    for title in ["Another title", "A lone \ud800 surrogate", "Another \ud800 surrogate"]:
+        report.rows[0] = replace(report.rows[0], title=title)
+        versions.add(data_version(report))
+    report.rows[0].parties[0] = replace(report.rows[0].parties[0], role="beneficiary")
+    versions.add(data_version(report))
+    assert len(versions) == 5
+    assert all(re.fullmatch("[0-9a-f]{16}", version) for version in versions)
 
 
 def test_the_csv_has_one_row_per_commitment_with_its_status_and_score(demo_data):
