@@ -627,6 +627,37 @@ def test_the_front_leaves_every_other_request_to_the_stack(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"HTTP_IF_NONE_MATCH": "*"},
+        {"HTTP_IF_NONE_MATCH": "\x00"},
+        {"HTTP_IF_NONE_MATCH": '"\xed\xa0\x80"'},  # A surrogate's UTF-8, as a server passes it.
+        {"HTTP_IF_NONE_MATCH": ",".join(['"x"'] * 2000)},
+        {"PATH_INFO": "/api/commitments/\xff\x00%"},
+        {"QUERY_STRING": "limit=%ED%A0%80&offset=99999999999999999999"},
+        {"HTTP_HOST": "\x00 not a host"},
+        {"HTTP_COOKIE": "\x00=\xff; sessionid"},
+    ],
+    ids=["star", "nul", "surrogate", "2000-tags", "path", "query", "host", "cookie"],
+)
+def test_the_front_answers_hostile_revalidations_as_the_stack_does(front, stack, rf, environ):
+    CommitmentFactory()
+    etag = tag_of(stack, rf)
+
+    def hostile():
+        request = revalidation(rf, etag)
+        request.update(environ)
+        return request
+
+    answered = wsgi_call(front, hostile())
+    assert answered == wsgi_call(stack, hostile())
+    # Only a revalidation that holds is answered in front: here, only with the
+    # cookie, which names no session.
+    assert len(stack.reached) == (1 if "HTTP_COOKIE" in environ else 2)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_write_ends_the_fronts_304(front, stack, rf):
     CommitmentFactory(slug="to-be-changed")
     etag = tag_of(stack, rf)
