@@ -658,6 +658,23 @@ def test_the_front_answers_hostile_revalidations_as_the_stack_does(front, stack,
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_details_revalidation_goes_on_without_a_read_in_front(front, stack, rf, monkeypatch):
+    """Its tag is the commitment's version, which the stack checks: one generation read, not two."""
+    CommitmentFactory(slug="polled")
+    url = "/api/commitments/polled/"
+    version = tag_of(stack, rf, url)
+    reads = []
+    current_checking = generation.current_checking
+    monkeypatch.setattr(
+        generation, "current_checking", lambda: reads.append(1) or current_checking()
+    )
+    status, headers, _ = wsgi_call(front, revalidation(rf, version, url))
+    assert status == "304 Not Modified" and dict(headers)["ETag"] == version
+    assert stack.reached == [url]
+    assert len(reads) == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_write_ends_the_fronts_304(front, stack, rf):
     CommitmentFactory(slug="to-be-changed")
     etag = tag_of(stack, rf)

@@ -345,7 +345,9 @@ class RevalidationFront:
     Any other request, a tag that no longer holds included, goes to Django
     whole, which reads the generation again (one query more, once per client
     and write). So does a revalidation when the database fails: the stack
-    then answers 503.
+    then answers 503. A detail's tag is its version, which only the stack
+    can check: a revalidation naming no generation's tag goes on to it
+    without the front reading anything.
     """
 
     def __init__(self, application):
@@ -354,7 +356,7 @@ class RevalidationFront:
     def __call__(self, environ, start_response):
         if (
             environ.get("REQUEST_METHOD") == "GET"
-            and "HTTP_IF_NONE_MATCH" in environ
+            and '"g' in environ.get("HTTP_IF_NONE_MATCH", "")  # A generation's tag (etag_for).
             and environ.get("PATH_INFO", "").startswith("/api/")  # Not a static file's.
         ):
             response = self.not_modified(environ)
