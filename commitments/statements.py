@@ -8,7 +8,8 @@ generation, a page, a detail, a count). Bound on the server instead, psycopg
 prepares each statement on a connection once it has run a few times there
 (`prepare_threshold` in the database's OPTIONS, which config/settings sets
 to 5 where Django's default is never), and from then on the server skips
-the parsing and, once it settles on a generic plan, the planning too.
+the parsing and the planning too (one plan for all values:
+`plan_cache_mode`, also set in `config/settings`).
 
 For a detail read (the generation and the detail's statement, each with
 other values), the server's CPU drops by more than half and the worker's by

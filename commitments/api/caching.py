@@ -42,7 +42,7 @@ from rest_framework.settings import api_settings
 from commitments import generation
 from commitments.middleware import database_is_unavailable, unavailable_response
 
-from .responses import is_api_request
+from .responses import API_PREFIX, is_api_request
 
 CACHE_ALIAS = "api_responses"
 READS = frozenset({"GET", "HEAD"})
@@ -111,9 +111,13 @@ def _digest(request, audience: str) -> str:
     return hashlib.sha256(_text("\n".join(parts))).hexdigest()
 
 
+# What every tag etag_for() gives begins with; a detail's version tag never does.
+GENERATION_TAG = '"g'
+
+
 def etag_for(request, audience: str) -> str:
     """Return the tag of a read, as the response cache also derives it from its key."""
-    return f'"g{request_digest(request, audience)[:32]}"'
+    return f'{GENERATION_TAG}{request_digest(request, audience)[:32]}"'
 
 
 def etag_matches(request, etag: str) -> bool:
@@ -284,9 +288,8 @@ class ApiResponseCacheMiddleware:
             # The stack below answers (a 503 when the database is gone).
             return self.get_response(request)
         cache = caches[CACHE_ALIAS]
-        digest = request_digest(request, "anonymous")
-        key = f"api:{digest}"
-        etag = f'"g{digest[:32]}"'
+        key = f"api:{request_digest(request, 'anonymous')}"
+        etag = etag_for(request, "anonymous")
         if etag_matches(request, etag):
             # The tag is the key's: the client holds the body of this very
             # generation and request, so nothing needs reading to say so (as
@@ -356,8 +359,8 @@ class RevalidationFront:
     def __call__(self, environ, start_response):
         if (
             environ.get("REQUEST_METHOD") == "GET"
-            and '"g' in environ.get("HTTP_IF_NONE_MATCH", "")  # A generation's tag (etag_for).
-            and environ.get("PATH_INFO", "").startswith("/api/")  # Not a static file's.
+            and GENERATION_TAG in environ.get("HTTP_IF_NONE_MATCH", "")
+            and environ.get("PATH_INFO", "").startswith(API_PREFIX)  # Not a static file's.
         ):
             response = self.not_modified(environ)
             if response is not None:

@@ -16,8 +16,11 @@ def error_response(
     )
 
 
+API_PREFIX = "/api/"
+
+
 def is_api_request(request) -> bool:
-    return request.path_info.startswith("/api/")
+    return request.path_info.startswith(API_PREFIX)
 
 
 def bad_request(request, exception=None):
