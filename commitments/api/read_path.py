@@ -412,13 +412,13 @@ def _render(page: PageSql, counter, *, request, as_of) -> tuple[list[bytes], int
     with statements.cursor(connection) as cursor:
         sql, params = page.stored
         cursor.execute(stored.replace("{page}", sql), (*own, *params))
-        rows = cursor.fetchall()
+        rows = statements.fetchall_text_first(cursor)
         if any(row[0] is None for row in rows):
             sql, params = page.full
             cursor.execute(full.replace("{page}", sql), (*own, *params))
-            rows = cursor.fetchall()
+            rows = statements.fetchall_text_first(cursor)
     total = rows[0][1] if rows and counter is not None else None
-    return [row[0].encode() for row in rows], total
+    return [row[0] for row in rows], total
 
 
 def commitment_json(page: QuerySet, *, request, as_of: datetime.date | None) -> list[bytes]:
