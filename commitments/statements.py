@@ -182,6 +182,8 @@ class LibpqCursor:
         return prepared
 
     def execute(self, sql: str, params=None):
+        if params is not None and not isinstance(params, list | tuple):
+            return self.through_psycopg(sql, params)  # Named parameters.
         params = () if params is None else tuple(params)
         owner, converted = self.connection, numbered(sql)
         if (
@@ -215,7 +217,7 @@ class LibpqCursor:
         self.result, self.rows, self.bytes_first = check(pgconn, result, owner), [], False
         self.position = 0
 
-    def through_psycopg(self, sql: str, params: tuple):
+    def through_psycopg(self, sql: str, params):
         with psycopg.Cursor(self.connection) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall() if cursor.description is not None else []
@@ -259,9 +261,7 @@ class LibpqCursor:
             )
             self.result, self.bytes_first = None, loads[0] is bytes if loads else False
         if text_first != self.bytes_first:
-            self.rows = [
-                (None if row[0] is None else recode(row[0]), *row[1:]) for row in self.rows
-            ]
+            self.rows = [(recode(row[0]), *row[1:]) for row in self.rows]
             self.bytes_first = text_first
         return self.rows
 
@@ -269,8 +269,10 @@ class LibpqCursor:
         self.result, self.rows = None, []
 
 
-def recode(value: str | bytes) -> str | bytes:
-    """Return text as UTF-8 bytes, or such bytes as text."""
+def recode(value: str | bytes | None) -> str | bytes | None:
+    """Return text as UTF-8 bytes, or such bytes as text; None as it is."""
+    if value is None:
+        return None
     return value.encode() if isinstance(value, str) else value.decode()
 
 
@@ -284,7 +286,7 @@ def fetchall_text_first(cursor) -> list[tuple]:
     if isinstance(inner, LibpqCursor):
         with cursor.db.wrap_database_errors:
             return inner.fetchall(text_first=True)
-    return [(None if row[0] is None else row[0].encode(), *row[1:]) for row in cursor.fetchall()]
+    return [(recode(row[0]), *row[1:]) for row in cursor.fetchall()]
 
 
 def cursor(connection: BaseDatabaseWrapper):

@@ -85,6 +85,10 @@ def test_a_value_text_cannot_hold_is_refused_as_through_a_psycopg_cursor(value):
     assert through_libpq("SELECT %s", ("after",)) == [("after",)]
 
 
+def test_named_parameters_are_left_to_a_psycopg_cursor():
+    assert through_libpq("SELECT %(a)s::int + %(b)s::int, '%%'", {"a": 1, "b": 2}) == [(3, "%")]
+
+
 def test_errors_are_djangos_and_leave_the_connection_usable():
     with pytest.raises(DataError, match="division by zero"):
         through_libpq("SELECT 1 / %s", (0,))
