@@ -14,9 +14,10 @@ wholesale (restore, flush), since a restore can move the sum backwards and
 reuse numbers that once meant other data.
 
 The triggers are (re)installed after every `migrate` and `flush`, on every
-table of the app except the generation's own and the admin's history tables
-(which the API never serves), plus the tables that decide who sees what
-(EXTRA_TABLES).
+table of the app except the generation's own, the admin's history tables
+(which the API never serves) and the tables that the rendering triggers keep
+in the same statement as a write to a served one (api/rendered.py), plus
+the tables that decide who sees what (EXTRA_TABLES).
 SQLite drops a table's triggers when a migration rebuilds the table; the
 reinstall puts them back, and tests/test_generation.py checks they are all
 there.
@@ -64,14 +65,14 @@ def served_tables() -> list[str]:
     """Return the tables whose writes move the generation, sorted."""
     from simple_history.models import HistoricalChanges
 
-    from .api.rendered import RenderedCommitment
+    from .api.rendered import PartyStatus, RenderedCommitment
 
     tables = {
         model._meta.db_table
         for model in apps.get_app_config("commitments").get_models()
         if model._meta.managed
         and not model._meta.proxy
-        and model not in (DataGeneration, RenderedCommitment)
+        and model not in (DataGeneration, RenderedCommitment, PartyStatus)
         and not issubclass(model, HistoricalChanges)
     }
     for model in apps.get_app_config("commitments").get_models():

@@ -770,7 +770,7 @@ class StatusUpdate(models.Model):
 
 
 # The areas' models (evidence, ingest) belong to this app; importing them here registers them.
-from .api.rendered import RenderedCommitment  # noqa: E402, F401
+from .api.rendered import PartyStatus, RenderedCommitment  # noqa: E402, F401
 from .evidence.models import EvidenceCheck, EvidenceSnapshot  # noqa: E402, F401
 from .generation import DataGeneration  # noqa: E402, F401
 from .ingest.models import Proposal, ProposedMeeting  # noqa: E402, F401

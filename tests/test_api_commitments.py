@@ -1,12 +1,15 @@
 """GET /api/commitments/: representation, filters, ordering, time travel, pagination."""
 
 import datetime
+import io
 
 import pytest
+from django.core.management import call_command
+from django.db.models import Count
 from django.utils import timezone
 
-from commitments.choices import Status
-from commitments.models import Commitment
+from commitments.choices import PartyRole, Status
+from commitments.models import Commitment, CommitmentParty, PartyStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +90,35 @@ def test_filter_by_lead_keeps_only_lead_parties(api_client, seed_data):
     led = set(get_all(api_client, lead="KZ"))
     assert "kz-consulate-general-xian" in led
     assert "cn-consulate-general-aktobe" not in led
+
+
+@pytest.mark.parametrize("as_of", [None, "2024-06-30"])
+def test_country_or_lead_with_statuses_equals_the_relations(api_client, db, settings, as_of):
+    """Without `as_of`, the ids come from PartyStatus; as of a day, from the parties."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.API_RESPONSE_CACHE = False
+    call_command("generate_data", commitments=300, seed=3, no_progress=True, stdout=io.StringIO())
+    statuses = [Status.ANNOUNCED, Status.IN_PROGRESS]
+    queryset = Commitment.objects.with_status(D.fromisoformat(as_of) if as_of else None)
+    in_statuses = queryset.filter(effective_status__in=statuses)
+    busiest = CommitmentParty.objects.values("country").annotate(n=Count("pk")).order_by("-n")
+    checked = 0
+    for code in [row["country"] for row in busiest[:3]]:
+        for param, parties in (("country", {}), ("lead", {"parties__role": PartyRole.LEAD})):
+            expected = set(
+                in_statuses.filter(parties__country=code, **parties).values_list("slug", flat=True)
+            )
+            params = {param: code, "status": ",".join(statuses), "limit": 500}
+            with CaptureQueriesContext(connection) as captured:
+                response = api_client.get(URL, {**params, **({"as_of": as_of} if as_of else {})})
+            assert set(slugs(response)) == expected
+            assert response.json()["count"] == len(expected)
+            table = PartyStatus._meta.db_table
+            assert any(table in q["sql"] for q in captured) == (as_of is None)
+            checked += len(expected)
+    assert checked > 50
 
 
 def test_filter_by_status_accepts_commas_and_repeats(api_client, visa, evidence):

@@ -13,7 +13,7 @@ from rest_framework.test import APIRequestFactory
 
 from commitments.api import rendered
 from commitments.api.read_path import _object_sql, commitment_json
-from commitments.api.rendered import RenderedCommitment
+from commitments.api.rendered import PartyStatus, RenderedCommitment
 from commitments.choices import PartyRole, Status
 from commitments.models import Commitment, CommitmentParty, Country, Meeting, Mention
 from tests.factories import MentionFactory
@@ -32,7 +32,14 @@ def objects(statement: str, own: list) -> list[str]:
 
 
 def assert_rendered_current():
-    """Every commitment has a stored object of this code, which reads as rendering it in full."""
+    """Every commitment has a stored object of this code, which reads as rendering it in full.
+
+    And PartyStatus holds each party, no more, with its commitment's status.
+    """
+    parties = CommitmentParty.objects.values_list(
+        "pk", "commitment_id", "country_id", "role", "commitment__status"
+    )
+    assert sorted(PartyStatus.objects.values_list()) == sorted(parties)
     vendor = connection.vendor
     stored = RenderedCommitment.objects.filter(code=rendered.render_code(vendor))
     assert set(stored.values_list("commitment_id", flat=True)) == set(
@@ -83,6 +90,11 @@ def record_status_update(status=Status.COMPLETED, day=datetime.date(2023, 11, 10
 
 def queryset_update():
     Commitment.objects.filter(slug__startswith="cn-").update(due_date=datetime.date(2024, 1, 1))
+
+
+def status_queryset_update():
+    """The status column alone, written behind the timeline's back."""
+    Commitment.objects.filter(slug__startswith="cn-").update(status=Status.STALLED)
 
 
 def raw_sql_update():
@@ -166,6 +178,7 @@ def bulk_create():
         save_commitment,
         record_status_update,
         queryset_update,
+        status_queryset_update,
         raw_sql_update,
         add_party,
         change_party_role,
@@ -266,6 +279,18 @@ def test_install_renders_again_when_an_object_is_not_the_current_code_s(seed_dat
         stored.delete()
     else:
         RenderedCommitment.objects.create(commitment_id=10**12, code="x", head="{", tail="}")
+    rendered.install()
+    assert_rendered_current()
+
+
+@pytest.mark.parametrize("stale", ["missing", "orphan"])
+def test_install_writes_party_statuses_again_when_one_is_missing_or_left_over(seed_data, stale):
+    if stale == "missing":
+        PartyStatus.objects.filter(country_id="KZ").delete()
+    else:
+        PartyStatus.objects.create(
+            party_id=10**12, commitment_id=10**12, country_id="KZ", role="lead", status="announced"
+        )
     rendered.install()
     assert_rendered_current()
 
