@@ -8,7 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 django_application = get_wsgi_application()
 
-from commitments.api.caching import RevalidationFront  # noqa: E402 (needs Django set up)
+from commitments.api.caching import AnonymousReadFront  # noqa: E402 (needs Django set up)
 
-# Anonymous revalidations that still hold are answered before Django's handler.
-application = RevalidationFront(django_application)
+# Anonymous API reads that the response cache or the direct path answer are
+# answered before Django's handler.
+application = AnonymousReadFront(django_application)

@@ -1,4 +1,4 @@
-"""The WSGI front (caching.RevalidationFront): anonymous revalidations that hold, before Django.
+"""The WSGI front (caching.AnonymousReadFront): anonymous reads answered before Django's handler.
 
 Each test runs outside a test transaction, as requests do: the front closes
 connections that are past their age, as Django's request signals do, and a
@@ -6,6 +6,7 @@ connection in a transaction would count as one.
 """
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 
 from commitments import generation
@@ -83,10 +84,75 @@ def test_the_front_answers_a_revalidation_that_holds_as_the_stack_would(front, s
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", [LIST, "/api/commitments/polled/"])
+def test_the_front_answers_fresh_and_cached_reads_as_the_stack_would(front, stack, rf, url):
+    """A fresh read by the direct path, then, read again, from the response cache."""
+    CommitmentFactory(slug="polled")
+    tag_of(stack, rf, url)  # The stack's first answer of the kind, whose headers the front uses.
+    CommitmentFactory()  # A new generation: every read after it is fresh.
+    fresh = wsgi_call(front, rf.get(url).environ)
+    assert stack.reached == []
+    caches["api_responses"].clear()  # What the front's read stored once sent.
+    from_stack = wsgi_call(stack, rf.get(url).environ)
+    assert fresh == from_stack
+    stack.reached.clear()
+    cached = wsgi_call(front, rf.get(url).environ)
+    assert stack.reached == []
+    assert cached == fresh
+    assert fresh[0] == "200 OK" and b'"slug":"polled"' in fresh[2]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/commitments/?limit=5&format=json",
+        "/api/commitments/?cursor=",
+        "/api/commitments/?limit=nan",
+        "/api/commitments/missing/",
+        "/api/meetings/",
+    ],
+    ids=["format", "cursor", "malformed", "missing", "another-endpoint"],
+)
+def test_a_read_the_front_cannot_answer_goes_on_with_the_generation_read_once(
+    front, stack, rf, monkeypatch, url
+):
+    CommitmentFactory()
+    tag_of(stack, rf, LIST)
+    tag_of(stack, rf, "/api/commitments/" + Commitment.objects.get().slug + "/")
+    reads = []
+    current_checking = generation.current_checking
+    monkeypatch.setattr(
+        generation, "current_checking", lambda: reads.append(1) or current_checking()
+    )
+    status, _, _ = wsgi_call(front, rf.get(url).environ)
+    assert stack.reached == [url.partition("?")[0]]
+    assert len(reads) == 1
+    assert status != "500 Internal Server Error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_counted_in_front_is_not_counted_again_by_the_stack(front, stack, rf, monkeypatch):
+    """A missing commitment: the direct path counts the read, then the stack answers its 404."""
+    from commitments.api import throttling
+
+    CommitmentFactory(slug="polled")
+    tag_of(stack, rf, "/api/commitments/polled/")
+    counts = []
+    locked_update = throttling.locked_update
+    monkeypatch.setattr(
+        throttling, "locked_update", lambda *args: counts.append(1) or locked_update(*args)
+    )
+    status, _, _ = wsgi_call(front, rf.get("/api/commitments/missing/").environ)
+    assert status == "404 Not Found"
+    assert stack.reached == ["/api/commitments/missing/"]
+    assert len(counts) == 1
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param({"etag": '"g0"'}, id="another-tag"),
         pytest.param({"HTTP_AUTHORIZATION": "Token not-a-real-token"}, id="credentials"),
         pytest.param({"HTTP_COOKIE": "sessionid=anything"}, id="session-cookie"),
         pytest.param({"method": "head"}, id="head"),
@@ -136,17 +202,23 @@ def test_the_front_answers_hostile_revalidations_as_the_stack_does(front, stack,
 
     answered = wsgi_call(front, hostile())
     assert answered == wsgi_call(stack, hostile())
-    # Only a revalidation that holds is answered in front: here, only with the
-    # cookie, which names no session.
-    assert len(stack.reached) == (1 if "HTTP_COOKIE" in environ else 2)
+    # What the stack alone refuses or answers is left to it: a path or a host
+    # it refuses, a malformed query. The others are answered in front: a read
+    # of the list by the direct path (a `*` or any other tag that does not
+    # hold), a revalidation that holds (the cookie names no session).
+    left = {"PATH_INFO", "QUERY_STRING", "HTTP_HOST"} & environ.keys()
+    assert len(stack.reached) == (2 if left else 1)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_details_revalidation_goes_on_without_a_read_in_front(front, stack, rf, monkeypatch):
+def test_a_details_revalidation_goes_on_with_the_generation_read_once(
+    front, stack, rf, monkeypatch
+):
     """Its tag is the commitment's version, which the stack checks: one generation read, not two."""
     CommitmentFactory(slug="polled")
     url = "/api/commitments/polled/"
     version = tag_of(stack, rf, url)
+    caches["api_responses"].clear()  # Else the stored answer's tag, the version, holds.
     reads = []
     current_checking = generation.current_checking
     monkeypatch.setattr(
@@ -165,7 +237,7 @@ def test_a_write_ends_the_fronts_304(front, stack, rf):
     assert wsgi_call(front, revalidation(rf, etag))[0] == "304 Not Modified"
     Commitment.objects.filter(slug="to-be-changed").update(title="Changed")
     status, headers, body = wsgi_call(front, revalidation(rf, etag))
-    assert stack.reached == ["/api/commitments/"]
+    assert stack.reached == []  # The direct path's fresh read.
     assert status == "200 OK" and dict(headers)["ETag"] != etag
     assert b"Changed" in body
 

@@ -39,7 +39,7 @@ from .caching import Kept
 from .inputs import check_query_parameters, check_text
 from .read_path import DETAIL_SHAPES, LIST_SHAPES, detail_json, detail_path, detail_shape
 from .renderers import dumps
-from .throttling import SharedCountThrottle
+from .throttling import COUNTED_BY, SharedCountThrottle
 
 PLAIN_ACCEPT = frozenset({"", "*/*", "application/json"})
 MAX_LEARNT = 256
@@ -162,11 +162,14 @@ def count_throttles(request, throttle_classes) -> bool:
     The throttles counted are noted on the request, and do not count it again
     if the full stack answers it after all.
     """
-    counted = request._request.counted_by_throttles = []
+    # Kept in the environ: a read the front counted and left to the stack
+    # passes here again, and is not counted again.
+    counted = request.META.setdefault(COUNTED_BY, [])
     for throttle_class in throttle_classes:
         if not issubclass(throttle_class, SharedCountThrottle):
             return False
         if not throttle_class().allow_request(request, None):
             return False
-        counted.append(throttle_class)
+        if throttle_class not in counted:
+            counted.append(throttle_class)
     return True
