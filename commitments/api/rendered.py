@@ -76,7 +76,9 @@ class PartyStatus(models.Model):
             models.Index(
                 fields=["country_id", "status", "role", "commitment_id"],
                 name="party_status_country_idx",
-            )
+            ),
+            # The triggers rewrite a commitment's rows at each write to it.
+            models.Index(fields=["commitment_id"], name="party_status_commitment_idx"),
         ]
 
     def __str__(self):

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'party status',
                 'verbose_name_plural': 'party statuses',
-                'indexes': [models.Index(fields=['country_id', 'status', 'role', 'commitment_id'], name='party_status_country_idx')],
+                'indexes': [models.Index(fields=['country_id', 'status', 'role', 'commitment_id'], name='party_status_country_idx'), models.Index(fields=['commitment_id'], name='party_status_commitment_idx')],
             },
         ),
         # Migrating back past this one drops the triggers, which write this table, first.
