@@ -132,6 +132,25 @@ def test_a_read_the_front_cannot_answer_goes_on_with_the_generation_read_once(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_revalidation_that_no_longer_holds_gets_the_fresh_read_in_front(
+    front, stack, rf, monkeypatch
+):
+    CommitmentFactory()
+    etag = tag_of(stack, rf)
+    CommitmentFactory()
+    reads = []
+    current_checking = generation.current_checking
+    monkeypatch.setattr(
+        generation, "current_checking", lambda: reads.append(1) or current_checking()
+    )
+    status, headers, body = wsgi_call(front, revalidation(rf, etag))
+    assert status == "200 OK" and dict(headers)["ETag"] != etag
+    assert b'"count":2' in body.replace(b" ", b"")
+    assert stack.reached == []
+    assert len(reads) == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_read_counted_in_front_is_not_counted_again_by_the_stack(front, stack, rf, monkeypatch):
     """A missing commitment: the direct path counts the read, then the stack answers its 404."""
     from commitments.api import throttling

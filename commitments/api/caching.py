@@ -292,6 +292,10 @@ class ApiResponseCacheMiddleware:
     def __call__(self, request):
         if not cache_answers(request):
             return self.get_response(request)
+        return self.answer(request)
+
+    def answer(self, request):
+        """Answer a request that cache_answers() admits."""
         try:
             data_generation(request)
         except DatabaseError:
@@ -396,10 +400,16 @@ class AnonymousReadFront:
         request = WSGIRequest(environ)
         if not cache_answers(request):
             return None
-        set_script_prefix(get_script_name(environ))
         close_old_connections()
         try:
-            return self.middleware(request)
+            if GENERATION_TAG in environ.get("HTTP_IF_NONE_MATCH", ""):
+                # The polling client's revalidation, first: its tag, and
+                # nothing else, tells whether it still holds.
+                etag = etag_for(request, "anonymous")
+                if etag_matches(request, etag):
+                    return not_modified(etag, PUBLIC)
+            set_script_prefix(get_script_name(environ))
+            return self.middleware.answer(request)
         except FallThrough:
             return None
         except Exception:
