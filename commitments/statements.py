@@ -41,6 +41,7 @@ import re
 from collections import OrderedDict
 
 import psycopg
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from psycopg import errors, pq
@@ -298,6 +299,9 @@ def cursor(connection: BaseDatabaseWrapper):
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
+    # django.db.connection looks the thread's connection up on each attribute
+    # read: once here, rather than for each of the dozen reads below.
+    connection = connections[connection.alias]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
