@@ -277,11 +277,19 @@ def test_the_front_leaves_a_failing_database_to_the_stack(front, stack, rf, monk
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_front_replaces_a_connection_past_its_age_as_django_would(front, stack, rf):
+@pytest.mark.parametrize("fresh", [False, True], ids=["304", "fresh read"])
+def test_the_front_closes_a_connection_past_its_age_once_it_has_answered(front, stack, rf, fresh):
+    """As Django's request_finished does; the next request opens a new one."""
     CommitmentFactory()
     etag = tag_of(stack, rf)
+    if fresh:
+        CommitmentFactory()  # A write: the tag no longer holds.
     connection.ensure_connection()
     aged = connection.connection
     connection.close_at = 0  # Past CONN_MAX_AGE.
-    assert wsgi_call(front, revalidation(rf, etag))[0] == "304 Not Modified"
+    status, _, _ = wsgi_call(front, revalidation(rf, etag))
+    assert status == ("200 OK" if fresh else "304 Not Modified")
+    assert stack.reached == []
+    assert connection.connection is None
+    assert wsgi_call(front, revalidation(rf, etag))[0] == status
     assert connection.connection is not None and connection.connection is not aged

@@ -209,10 +209,15 @@ def has_credentials(request) -> bool:
     return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
+def not_modified_headers(etag: str, cache_control: str) -> list[tuple[str, str]]:
+    """Return the headers of a 304, in the order it sends them."""
+    return [("ETag", etag), ("Cache-Control", cache_control)]
+
+
 def not_modified(etag: str, cache_control: str) -> HttpResponse:
     response = HttpResponseNotModified()
-    response["ETag"] = etag
-    response["Cache-Control"] = cache_control
+    for name, value in not_modified_headers(etag, cache_control):
+        response[name] = value
     return response
 
 
@@ -360,9 +365,11 @@ class AnonymousReadFront:
     into WSGI's terms, and send `request_finished` once it is sent: half of a
     304's CPU (in process, 0.16 ms instead of 0.30 on SQLite, 0.31 instead of
     0.48 on PostgreSQL), the two signals alone about 80 µs of a fresh
-    detail's 1 ms. The front runs that middleware itself, after doing what
-    those signals do for such a read: closing the thread's connections that
-    are too old or broken, before and after.
+    detail's 1 ms. The front runs that middleware itself, and does what those
+    signals do for such a read once, after it (Answered.close): closing the
+    thread's connections that are too old or broken. Checked after every
+    request, a connection starts the next one as checked, which is what the
+    check before it would find.
 
     Where the middleware would go on to the rest of the stack, the front
     leaves the request to Django whole, which runs the middleware again: the
@@ -386,6 +393,9 @@ class AnonymousReadFront:
             API_PREFIX  # Not a static file's.
         ):
             response = self.answer(environ)
+            if isinstance(response, Unchanged):
+                start_response(Unchanged.status, response.headers)
+                return response
             if response is not None:
                 headers = [
                     *response.items(),
@@ -395,19 +405,18 @@ class AnonymousReadFront:
                 return Answered(response)
         return self.application(environ, start_response)
 
-    def answer(self, environ) -> HttpResponse | None:
+    def answer(self, environ) -> "HttpResponse | Unchanged | None":
         """Return the middleware's answer to the request; None where the stack must answer."""
         request = WSGIRequest(environ)
         if not cache_answers(request):
             return None
-        close_old_connections()
         try:
             if GENERATION_TAG in environ.get("HTTP_IF_NONE_MATCH", ""):
                 # The polling client's revalidation, first: its tag, and
                 # nothing else, tells whether it still holds.
                 etag = etag_for(request, "anonymous")
                 if etag_matches(request, etag):
-                    return not_modified(etag, PUBLIC)
+                    return Unchanged(etag)
             set_script_prefix(get_script_name(environ))
             return self.middleware.answer(request)
         except FallThrough:
@@ -417,6 +426,25 @@ class AnonymousReadFront:
             # failure logged and answered as Django does.
             close_old_connections()
             return None
+
+
+class Unchanged:
+    """The front's 304 to a revalidation whose tag holds, as not_modified() sends it.
+
+    Sent as it is, without the response object that not_modified() would
+    build only for the front to take it apart again.
+    """
+
+    status = "304 Not Modified"
+
+    def __init__(self, etag: str):
+        self.headers = not_modified_headers(etag, PUBLIC)
+
+    def __iter__(self):
+        return iter(())
+
+    def close(self) -> None:
+        close_old_connections()  # What request_finished would do.
 
 
 class Answered:
