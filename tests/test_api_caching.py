@@ -341,6 +341,25 @@ def test_one_count_serves_every_ordering_of_a_filter(api_client, seed_data, sett
     assert any(counts(q["sql"]) for q in queries.captured_queries)
 
 
+def test_the_generation_is_the_epoch_and_the_sum_of_every_slot(db):
+    """However the writers spread their bumps over the slots, and with none yet."""
+    generation.DataGeneration.objects.all().delete()
+    assert generation.current() == "0.0"
+    epoch = 2**62 - 1
+    generation.DataGeneration.objects.bulk_create(
+        [
+            generation.DataGeneration(slot=generation.EPOCH_SLOT, value=epoch),
+            *(
+                generation.DataGeneration(slot=slot, value=2**40 + slot)
+                for slot in range(generation.SLOTS)
+            ),
+        ]
+    )
+    total = sum(2**40 + slot for slot in range(generation.SLOTS))
+    assert generation.current() == f"{epoch:x}.{total}"
+    assert generation.numbers(generation.current()) == (epoch, total)
+
+
 def test_a_transaction_moves_the_generation_whatever_it_holds(seed_data):
     before = generation.current()
     with transaction.atomic():
