@@ -183,6 +183,8 @@ def served_speed(suite, database: str) -> None:
         errors = sum(r["errors"] for r in app + copy)
         requests = sum(r["requests"] for r in app)
         ratio = p95 / raw95 if raw95 else float("inf")
+        # Each round's own ratio: the spread says how far one round is from another.
+        rounds = [a["p95_ms"] / r["p95_ms"] for a, r in zip(app, copy, strict=True) if r["p95_ms"]]
         suite.record(
             name,
             ratio,
@@ -191,6 +193,7 @@ def served_speed(suite, database: str) -> None:
             ratio <= TARGETS[name] and errors == 0,
             f"p95 {p95:.2f} ms vs raw {raw95:.2f} ms; p50 {p50:.2f} vs {raw50:.2f} ms "
             f"(p50 ratio {p50 / raw50 if raw50 else float('inf'):.2f}); "
-            f"{requests} requests, {errors} errors",
+            f"{requests} requests, {errors} errors; rounds {min(rounds, default=0):.2f}"
+            f"-{max(rounds, default=0):.2f}",
         )
     shutil.rmtree(workdir, ignore_errors=True)
