@@ -23,6 +23,8 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
 
+READ_SIZE = 65536
+
 
 class BoundedFileBasedCache(FileBasedCache):
     """FileBasedCache bounded by the bytes its files take (OPTIONS["MAX_BYTES"]), not by entries.
@@ -36,11 +38,27 @@ class BoundedFileBasedCache(FileBasedCache):
     worker process between two checks.
     """
 
+    MAX_PATHS = 1024
+
     def __init__(self, dir, params):
         super().__init__(dir, params)
         self.max_bytes = int(params.get("OPTIONS", {}).get("MAX_BYTES", 64 * 2**20))
         self._written = 0
         self._sizes = {}  # File name: (mtime, size), as this instance's last pass found them.
+        self._paths = {}  # (key, version): the key's file, up to MAX_PATHS of them.
+
+    def _key_to_file(self, key, version=None):
+        """Return the key's file as Django's does, remembered for MAX_PATHS keys.
+
+        A throttle names its key on every request, and Django validates and
+        hashes a key each time it is named.
+        """
+        path = self._paths.get((key, version))
+        if path is None:
+            if len(self._paths) >= self.MAX_PATHS:
+                self._paths.clear()
+            path = self._paths[(key, version)] = super()._key_to_file(key, version)
+        return path
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         """Write the entry to a temporary file and rename it over the key's: readers never see half.
@@ -171,8 +189,11 @@ class LockingFileBasedCache(BoundedFileBasedCache):
         # a flush, a truncate whatever the length) tripled the cost.
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # Released when it closes.
-            old = b""
-            while chunk := os.pread(descriptor, 65536, len(old)):
+            # One read unless it comes back full: a count takes ~100 bytes.
+            old = os.pread(descriptor, READ_SIZE, 0)
+            while old and len(old) % READ_SIZE == 0:
+                if not (chunk := os.pread(descriptor, READ_SIZE, len(old))):
+                    break
                 old += chunk
             current = None
             stream = io.BytesIO(old)
