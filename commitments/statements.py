@@ -281,13 +281,16 @@ def fetchall_text_first(cursor) -> list[tuple]:
     """Return cursor.fetchall() with each row's first value (text) as UTF-8 bytes.
 
     A page's objects go out as the bytes the database sent, not decoded and
-    encoded again.
+    encoded again: libpq's as they are, SQLite's when the statement selects
+    them as a BLOB (read_path.bytes_sql). Text selected as text is encoded here.
     """
     inner = getattr(cursor, "cursor", cursor)
     if isinstance(inner, LibpqCursor):
         with cursor.db.wrap_database_errors:
             return inner.fetchall(text_first=True)
-    return [(recode(row[0]), *row[1:]) for row in cursor.fetchall()]
+    return [
+        (row[0].encode(), *row[1:]) if isinstance(row[0], str) else row for row in cursor.fetchall()
+    ]
 
 
 def cursor(connection: BaseDatabaseWrapper):

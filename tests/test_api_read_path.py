@@ -270,3 +270,17 @@ def test_the_read_paths_statements_are_prepared_once_they_repeat(api_client, see
     assert len(logged) == 2
     assert "set_config('commitments.generation_bumped'" in logged[0]
     assert f'"commitments_commitment"."slug" = \'{slugs[6]}\'' in logged[1]
+
+
+def test_each_scheme_and_host_reads_urls_of_its_own(api_client, seed_data, settings):
+    """The detail URL's text is kept per scheme and host: a read never gets another host's."""
+    settings.ALLOWED_HOSTS = ["one.example", "two.example"]
+    slug = "cn-kz-mutual-visa-exemption"
+    for host, secure in [("one.example", False), ("two.example", True), ("one.example", True)]:
+        base = f"{'https' if secure else 'http'}://{host}/api/commitments/"
+        page = api_client.get("/api/commitments/?limit=3", HTTP_HOST=host, secure=secure).json()
+        detail = api_client.get(f"/api/commitments/{slug}/", HTTP_HOST=host, secure=secure)
+        assert [item["url"] for item in page["results"]] == [
+            f"{base}{item['slug']}/" for item in page["results"]
+        ]
+        assert detail.json()["url"] == f"{base}{slug}/"

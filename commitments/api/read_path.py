@@ -141,6 +141,16 @@ def object_fields(vendor: str, c: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
+def bytes_sql(vendor: str, expression: str) -> str:
+    """Return text `expression` as the driver should hand it over: as bytes where that is cheaper.
+
+    SQLite's driver decodes text into a str, which the response then encodes
+    again; a BLOB it hands over as the bytes SQLite holds (UTF-8, unchanged
+    by the cast). psycopg is given text, read as bytes by statements.LibpqCursor.
+    """
+    return f"CAST({expression} AS BLOB)" if vendor == "sqlite" else expression
+
+
 def json_object_sql(vendor: str, fields: list[tuple[str, str]]) -> str:
     """Return the expression that builds a JSON object of `fields`, as text."""
     pairs = ", ".join(f"'{key}', {expression}" for key, expression in fields)
@@ -154,7 +164,8 @@ PAGE = {name: f"p.{alias}" for name, alias in PAGE_ALIASES.items()}
 
 
 def _object_sql(vendor: str) -> str:
-    return f"SELECT {json_object_sql(vendor, object_fields(vendor, PAGE))} FROM ({{page}}) p"
+    built = json_object_sql(vendor, object_fields(vendor, PAGE))
+    return f"SELECT {bytes_sql(vendor, built)} FROM ({{page}}) p"
 
 
 OBJECT_SQL = {}
@@ -365,6 +376,27 @@ def detail_path(script_prefix: str) -> str:
     return reverse("commitment-detail", kwargs={"slug": "-"})
 
 
+# A detail URL's text before and after the slug, per scheme and host (which
+# ALLOWED_HOSTS bounds) and script prefix.
+DETAIL_URLS = Kept(64)
+
+
+def detail_url_parts(request) -> tuple[str, str]:
+    """Return the text of a detail's absolute URL before and after its slug, for this request.
+
+    The same as build_absolute_uri() of detail_path(), which depends on the
+    request's scheme and host alone: made once for each, not on every read.
+    """
+    path = detail_path(get_script_prefix())
+    key = (request._current_scheme_host, path)
+    parts = DETAIL_URLS.get(key)
+    if parts is None:
+        url = request.build_absolute_uri(path)
+        parts = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
+        DETAIL_URLS.keep(key, parts)
+    return parts
+
+
 def render_page(page: PageSql, *, request, as_of: datetime.date | None) -> list[bytes]:
     """Return each commitment the page selects as JSON bytes, in its order.
 
@@ -405,8 +437,7 @@ def _render(page: PageSql, counter, *, request, as_of) -> tuple[list[bytes], int
         (stored, full), (count, count_params) = counted, counter
         stored, full = stored.replace("{count}", count), full.replace("{count}", count)
     day = (as_of or request_day(request)).isoformat()
-    url = request.build_absolute_uri(detail_path(get_script_prefix()))
-    url_prefix, url_suffix = url[: url.rindex("-")], url[url.rindex("-") + 1 :]
+    url_prefix, url_suffix = detail_url_parts(request)
     # The object's own parameters come before the count's and the page's in the text.
     own = (day, url_prefix, url_suffix, *count_params)
     with statements.cursor(connection) as cursor:

@@ -175,7 +175,7 @@ def read_sql(vendor: str) -> str:
     and then the page's. The page selects STORED_COLUMNS, its status columns
     those of the day asked for, as page_sql() selects them.
     """
-    from .read_path import PAGE, overdue_sql
+    from .read_path import PAGE, bytes_sql, overdue_sql
 
     if vendor == "sqlite":
         sep, colon, quote = ",", ":", "json_quote({})"
@@ -195,7 +195,7 @@ def read_sql(vendor: str) -> str:
         f"WHERE r.commitment_id = {PAGE['id']} AND r.code = '{render_code(vendor)}') "
         f"|| '{sep}\"url\"{colon}' || {url} || '}}'"
     )
-    return f"SELECT {stored} FROM ({{page}}) p"
+    return f"SELECT {bytes_sql(vendor, stored)} FROM ({{page}}) p"
 
 
 def _sources():
