@@ -6,7 +6,8 @@ returns a `Report` of plain rows that the HTML, PDF, CSV and JSON renderings
 all read. Whatever the number of commitments it runs the same queries: the
 scope (one or two), then the commitments, their parties, their origin mentions
 and their evidence trails up to the cut-off, from which each commitment's
-status on the cut-off (and on the earlier one) is read.
+status on the cut-off (and on the earlier one) is read, and the time of the
+last change among them.
 """
 
 import contextlib
@@ -17,12 +18,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import orjson
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from ..choices import Category, PartyRole, Status
 from ..models import Commitment, CommitmentParty, Country, Meeting, Mention, StatusUpdate
 from . import scoring
-from .archive import SNAPSHOT_FIELDS, archived_copy
+from .archive import archived_copy, snapshot_fields
 
 STATUS_LABELS = dict(Status.choices)
 CATEGORY_LABELS = dict(Category.choices)
@@ -327,7 +329,6 @@ def build_report(
             "meeting__title",
             "meeting__date",
             "due_date",
-            "updated_at",
         )
     )
     parties = defaultdict(list)
@@ -353,7 +354,6 @@ def build_report(
         )
     }
     trails = defaultdict(list)
-    last_change = None
     for update in (
         StatusUpdate.objects.filter(commitment__in=keys, effective_date__lte=as_of)
         .order_by("commitment_id", "effective_date", "recorded_at", "id")
@@ -368,8 +368,7 @@ def build_report(
             "evidence_document__title",
             "evidence_document__url",
             "note",
-            "recorded_at",
-            *SNAPSHOT_FIELDS,
+            **snapshot_fields(),
         )
     ):
         archived_url, archived_at = archived_copy(update, site_url)
@@ -389,7 +388,6 @@ def build_report(
                 archived_at=archived_at,
             )
         )
-        last_change = max(filter(None, [last_change, update["recorded_at"]]))
 
     rows = []
     for (
@@ -401,7 +399,6 @@ def build_report(
         meeting_title,
         made_on,
         due_date,
-        updated_at,
     ) in commitments:
         quote, source_title, publisher, source_url, source_date = origins.get(
             pk, ("", "", "", "", None)
@@ -431,8 +428,16 @@ def build_report(
                 evidence=trail,
             )
         )
-        last_change = max(filter(None, [last_change, updated_at]))
 
+    # The last change, read as one aggregate: converting every row's two
+    # timestamps took a tenth of a 10,000-commitment report on SQLite.
+    changed = made.aggregate(
+        commitment=Max("updated_at"),
+        update=Max(
+            "status_updates__recorded_at", filter=Q(status_updates__effective_date__lte=as_of)
+        ),
+    )
+    last_change = max(filter(None, changed.values()), default=None)
     statuses = {row.slug: row.status for row in rows}
     by_country, by_category, overall = summarise(rows, statuses, names)
     report = Report(scope, as_of, rows, by_country, by_category, overall, last_change)

@@ -42,9 +42,10 @@ def test_the_report_reads_in_a_constant_number_of_queries(db):
     make_commitments(2 * N)
     many, more_rows = count()
     assert (rows, more_rows) == (N, 3 * N)
-    # The country, the commitments, their parties, origin mentions and evidence
-    # trails (the statuses on both cut-offs are read from the trails).
-    assert few == many == 5
+    # The country, the commitments, their parties, origin mentions, evidence
+    # trails (the statuses on both cut-offs are read from the trails) and the
+    # last change.
+    assert few == many == 6
 
 
 def test_the_export_reads_each_table_in_one_query(db, tmp_path):

@@ -152,6 +152,33 @@ def test_a_new_status_update_changes_the_data_version(demo_data, evidence):
     assert next(row for row in after.rows if row.slug == "cn-tj-luban-workshop").score == 1
 
 
+def test_the_last_change_is_the_latest_edit_or_update_effective_by_the_cut_off(demo_data, evidence):
+    later = datetime.date(2025, 1, 10)
+    Commitment.objects.get(slug="cn-tj-luban-workshop").record_status_update(
+        status=Status.COMPLETED, effective_date=later, **evidence
+    )
+    StatusUpdate.objects.filter(effective_date=later).update(
+        recorded_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
+    )
+
+    def latest(as_of):
+        edits = [c.updated_at for c in Commitment.objects.all()]
+        updates = [u.recorded_at for u in StatusUpdate.objects.filter(effective_date__lte=as_of)]
+        return max(edits + updates)
+
+    assert (
+        xian(FINAL).last_change
+        == latest(FINAL)
+        < datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
+    )
+    assert (
+        xian(later).last_change
+        == latest(later)
+        == datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
+    )
+    assert resolve_scope(meeting=XIAN).commitments().count() == Commitment.objects.count()
+
+
 def test_the_data_version_follows_every_field_even_one_json_cannot_hold(demo_data):
     from dataclasses import replace
 
@@ -268,7 +295,8 @@ def test_the_trail_links_the_archived_copy_where_one_exists(demo_data):
         report = build_report(
             scope=resolve_scope(meeting=XIAN), as_of=FINAL, site_url="https://x.org/"
         )
-    assert len(queries) == 2 + 4  # the scope, then the rows: still four
+    # The scope, then the rows and the last change: still five.
+    assert len(queries) == 2 + 5
     trail = next(row for row in report.rows if row.slug == VISA).evidence
     link = f"https://x.org/api/status-updates/{signed.uuid}/evidence/text/"
     assert [entry.archived_url for entry in trail] == [link, "", ""]
