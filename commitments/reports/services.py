@@ -429,8 +429,9 @@ def build_report(
             )
         )
 
-    # The last change, read as one aggregate: converting every row's two
-    # timestamps took a tenth of a 10,000-commitment report on SQLite.
+    # The last change, read as one aggregate rather than from a timestamp of
+    # every commitment and update, which SQLite's driver hands over as text
+    # that Django parses, one by one, into datetimes.
     changed = made.aggregate(
         commitment=Max("updated_at"),
         update=Max(

@@ -157,26 +157,18 @@ def test_the_last_change_is_the_latest_edit_or_update_effective_by_the_cut_off(d
     Commitment.objects.get(slug="cn-tj-luban-workshop").record_status_update(
         status=Status.COMPLETED, effective_date=later, **evidence
     )
-    StatusUpdate.objects.filter(effective_date=later).update(
-        recorded_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
-    )
+    recorded = datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
+    StatusUpdate.objects.filter(effective_date=later).update(recorded_at=recorded)
 
-    def latest(as_of):
+    def latest(as_of):  # every commitment of the demo is in the Xi'an scope
         edits = [c.updated_at for c in Commitment.objects.all()]
         updates = [u.recorded_at for u in StatusUpdate.objects.filter(effective_date__lte=as_of)]
         return max(edits + updates)
 
-    assert (
-        xian(FINAL).last_change
-        == latest(FINAL)
-        < datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
-    )
-    assert (
-        xian(later).last_change
-        == latest(later)
-        == datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
-    )
     assert resolve_scope(meeting=XIAN).commitments().count() == Commitment.objects.count()
+    # An update recorded last but effective after the cut-off is not a change of that report.
+    assert xian(FINAL).last_change == latest(FINAL) < recorded
+    assert xian(later).last_change == latest(later) == recorded
 
 
 def test_the_data_version_follows_every_field_even_one_json_cannot_hold(demo_data):
@@ -289,17 +281,35 @@ def test_the_trail_links_the_archived_copy_where_one_exists(demo_data):
     )
     failed = StatusUpdate.objects.get(commitment__slug=VISA, status="in_progress")
     EvidenceSnapshot.objects.create(
-        status_update=failed, state="failed", requested_url=failed.evidence_url
+        status_update=failed,
+        state="failed",
+        requested_url=failed.evidence_url,
+        retrieved_at=datetime.datetime(2026, 11, 28, 9, 31, tzinfo=datetime.UTC),
+    )
+    textless = StatusUpdate.objects.get(commitment__slug=VISA, status="completed")
+    EvidenceSnapshot.objects.create(
+        status_update=textless,
+        state="archived",
+        requested_url=textless.evidence_url,
+        sha256="1" * 64,
+        warc_file="evidence/2026/11/y.warc.gz",
+        retrieved_at=datetime.datetime(2026, 11, 28, 9, 32, tzinfo=datetime.UTC),
     )
     with CaptureQueriesContext(connection) as queries:
         report = build_report(
             scope=resolve_scope(meeting=XIAN), as_of=FINAL, site_url="https://x.org/"
         )
-    # The scope, then the rows and the last change: still five.
+    # The scope, then the rows and the last change: the archived copies add none.
     assert len(queries) == 2 + 5
     trail = next(row for row in report.rows if row.slug == VISA).evidence
     link = f"https://x.org/api/status-updates/{signed.uuid}/evidence/text/"
+    # Only an archived copy with a text is linked: not a failed one, nor one without text.
     assert [entry.archived_url for entry in trail] == [link, "", ""]
+    assert [entry.archived_at for entry in trail] == [
+        datetime.datetime(2026, 11, 28, 9, 30, tzinfo=datetime.UTC),
+        None,
+        None,
+    ]
     page = render_html(report)
     assert f'<a href="{link}">archived copy</a>, retrieved 2026-11-28' in page
     visa = next(row for row in report_as_dict(report)["commitments"] if row["slug"] == VISA)
