@@ -12,6 +12,7 @@ name, value, unit, target and ok.
 
 import argparse
 import datetime
+import functools
 import io
 import json
 import os
@@ -133,18 +134,23 @@ def median_seconds(function, repeat: int, warmup: int = 2) -> float:
     return statistics.median(samples)
 
 
-def alternate_median_seconds(functions, repeat: int, warmup: int = 2) -> list[float]:
+def alternate_median_seconds(functions, repeat: int, warmup: int = 2, before=None) -> list[float]:
     """Return each function's median time, the functions timed in turn, round after round.
 
     For a ratio of two timings: a spell of a slower machine (shared, noisy)
-    then slows both, rather than whichever was being timed.
+    then slows both, rather than whichever was being timed. `before`, if
+    given, holds one untimed callable per function, run before each of its
+    turns (switching to its database, say).
     """
-    for function in functions:
+    before = before or [lambda: None for _ in functions]
+    for prepare, function in zip(before, functions, strict=True):
         for _ in range(warmup):
+            prepare()
             function()
     samples = [[] for _ in functions]
     for _ in range(repeat):
-        for function, times in zip(functions, samples, strict=True):
+        for prepare, function, times in zip(before, functions, samples, strict=True):
+            prepare()
             started = time.perf_counter()
             function()
             times.append(time.perf_counter() - started)
@@ -373,16 +379,16 @@ class Suite:
             if response.status_code != 200:
                 raise AssertionError(f"admin changelist answered {response.status_code}")
 
-        samples = [[] for _ in names]
-        for _ in range(max(3, self.sizes["repeat"] // 2)):
-            for name, client, times in zip(names, clients, samples, strict=True):
-                self.db.use(name)
-                get(client)
-                for _ in range(2):
-                    started = time.perf_counter()
-                    get(client)
-                    times.append(time.perf_counter() - started)
-        return [statistics.median(times) for times in samples]
+        def switch(name, client):
+            self.db.use(name)
+            get(client)
+
+        return alternate_median_seconds(
+            [functools.partial(get, client) for client in clients],
+            max(3, self.sizes["repeat"]),
+            warmup=0,
+            before=[functools.partial(switch, *pair) for pair in zip(names, clients, strict=True)],
+        )
 
     def bulk_load_benchmark(self) -> None:
         from django.core.management import call_command
